@@ -1,0 +1,193 @@
+package io.introducer.node;
+
+import io.introducer.rendezvous.IntroducerVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The runnable node: loads the config, starts (clustered) Vert.x and deploys the verticles of its roles. */
+public final class IntroducerNode {
+  private static final Logger log = LoggerFactory.getLogger(IntroducerNode.class);
+
+  private final NodeConfig config;
+  private Vertx vertx;
+  private final List<String> deploymentIds = new ArrayList<>();
+  private IntroducerVerticle introducer;
+
+  public IntroducerNode(NodeConfig config) {
+    this.config = config;
+  }
+
+  /** Parsed command line: a config file (null for the embedded defaults) or a request for help. */
+  record Args(Path confFile, boolean help) {}
+
+  public static void main(String[] args) {
+    Args parsed;
+    try {
+      parsed = parseArgs(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("introducer-node: " + e.getMessage());
+      System.err.println("Try 'introducer-node --help'.");
+      System.exit(2);
+      return;
+    }
+    if (parsed.help()) {
+      System.out.println(usage());
+      return;
+    }
+    IntroducerNode node;
+    try {
+      node = new IntroducerNode(NodeConfig.load(parsed.confFile(), System.getenv()));
+      node.start().toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      log.error("Node failed to start: {}", cause.getMessage(), cause);
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down");
+      try {
+        node.stop().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        log.info("Stopped");
+      } catch (Exception e) {
+        log.warn("Unclean shutdown: {}", e.toString());
+      }
+    }, "introducer-shutdown"));
+  }
+
+  static Args parseArgs(String[] args) {
+    Path file = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "-h", "--help" -> {
+          return new Args(null, true);
+        }
+        case "-c", "--conf" -> {
+          if (i + 1 >= args.length) {
+            throw new IllegalArgumentException(a + " needs a file");
+          }
+          if (file != null) {
+            throw new IllegalArgumentException("more than one config file given");
+          }
+          file = Path.of(args[++i]);
+        }
+        default -> {
+          if (a.startsWith("-")) {
+            throw new IllegalArgumentException("unknown option " + a);
+          }
+          if (file != null) {
+            throw new IllegalArgumentException("more than one config file given");
+          }
+          file = Path.of(a);
+        }
+      }
+    }
+    if (file != null && !Files.isReadable(file)) {
+      throw new IllegalArgumentException("cannot read config file " + file);
+    }
+    return new Args(file, false);
+  }
+
+  static String usage() {
+    return String.join("\n",
+        "Usage: introducer-node [--conf FILE | FILE] [--help]",
+        "",
+        "Starts an Introducer node. With no file it runs on the embedded defaults (conf/node.json): a single",
+        "clustered node bound to 127.0.0.1 with all its roles. A file is deep-merged over those defaults.",
+        "",
+        "Every key can be overridden by an environment variable: INTRODUCER_ + the key path in UPPER_SNAKE_CASE,",
+        "e.g. introducer.port -> INTRODUCER_INTRODUCER_PORT, node.bindHost -> INTRODUCER_NODE_BIND_HOST,",
+        "cluster.members -> INTRODUCER_CLUSTER_MEMBERS='127.0.0.1:5701,127.0.0.2:5701',",
+        "apps -> INTRODUCER_APPS='[{\"id\":\"game\",\"secret\":\"...\"}]'. INTRODUCER_LOG_LEVEL sets the log level.",
+        "",
+        "Roles: " + Role.names() + ". Stop with SIGTERM (Ctrl-C): the node leaves the cluster cleanly.");
+  }
+
+  /** Starts Vert.x (clustered unless cluster.enabled is false) and deploys the roles' verticles. */
+  public Future<Void> start() {
+    List<Role> roles = config.roles();
+    JsonObject cluster = config.section("cluster");
+    VertxOptions options = new VertxOptions();
+    VertxBuilder builder = Vertx.builder();
+    Future<Vertx> started;
+    if (cluster.getBoolean("enabled", true)) {
+      options.getEventBusOptions()
+          .setHost(cluster.getString("eventBusHost", "127.0.0.1"))
+          .setPort(cluster.getInteger("eventBusPort", 17001));
+      String publicHost = cluster.getString("eventBusPublicHost", "");
+      if (!publicHost.isBlank()) {
+        options.getEventBusOptions().setClusterPublicHost(publicHost);
+      }
+      HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastSetup.fromJson(cluster));
+      started = builder.with(options).withClusterManager(manager).buildClustered();
+    } else {
+      started = Future.succeededFuture(builder.with(options).build());
+    }
+    return started.compose(v -> {
+      this.vertx = v;
+      if (cluster.getBoolean("enabled", true)) {
+        log.info("Joined cluster '{}' (event bus on {}:{})", cluster.getString("name"),
+            cluster.getString("eventBusHost"), cluster.getInteger("eventBusPort"));
+      }
+      return deployRoles(roles);
+    }).onSuccess(v -> log.info("Node started with roles {}", roles))
+      .recover(err -> stop().transform(ignored -> Future.failedFuture(err)));
+  }
+
+  private Future<Void> deployRoles(List<Role> roles) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Role role : roles) {
+      chain = chain.compose(v -> deploy(role));
+    }
+    return chain;
+  }
+
+  private Future<Void> deploy(Role role) {
+    switch (role) {
+      case INTRODUCER -> {
+        JsonObject conf = config.section("introducer")
+            .put("host", config.bindHost())
+            .put("apps", config.apps());
+        introducer = new IntroducerVerticle();
+        return vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf))
+            .onSuccess(deploymentIds::add).mapEmpty();
+      }
+      default -> {
+        return Future.failedFuture("role " + role + " has no verticle");
+      }
+    }
+  }
+
+  /** The introducer verticle when this node has that role (for tests and in-process embedding). */
+  public IntroducerVerticle introducer() {
+    return introducer;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Undeploys the verticles and leaves the cluster. */
+  public Future<Void> stop() {
+    if (vertx == null) {
+      return Future.succeededFuture();
+    }
+    Vertx v = vertx;
+    vertx = null;
+    return v.close();
+  }
+}

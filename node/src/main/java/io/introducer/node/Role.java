@@ -1,0 +1,23 @@
+package io.introducer.node;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** What a node does; a node's config lists any combination. */
+public enum Role {
+  /** The UDP rendezvous: STUN Binding, registrations, introductions. */
+  INTRODUCER;
+
+  public static Role parse(String name) {
+    try {
+      return valueOf(name.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown role '" + name + "': this build offers " + names(), e);
+    }
+  }
+
+  public static String names() {
+    return Arrays.stream(values()).map(r -> r.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+  }
+}

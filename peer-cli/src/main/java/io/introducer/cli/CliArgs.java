@@ -1,0 +1,140 @@
+package io.introducer.cli;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** The peer CLI's command line. Throws IllegalArgumentException with a message fit for the user. */
+record CliArgs(List<InetSocketAddress> servers, String app, String secret, String id, InetSocketAddress bind,
+    Duration timeout, String command, String target, String send, int count) {
+
+  static final String USAGE = String.join("\n",
+      "Usage: introducer-peer [options] listen",
+      "       introducer-peer [options] connect PEER [--send TEXT] [--count N]",
+      "",
+      "Commands:",
+      "  listen          register, accept connections and echo every message back",
+      "  connect PEER    register, connect to PEER; with --send, send TEXT (N times) and wait for the echoes",
+      "",
+      "Options:",
+      "  --server HOST:PORT   introducer address (repeatable; default 127.0.0.1:3478)",
+      "  --app ID             application id (default: demo, the development app)",
+      "  --secret SECRET      application secret (default: demo-secret)",
+      "  --id NAME            this peer's id (default: a random one)",
+      "  --bind HOST:PORT     local socket (default 127.0.0.1:0 when every server is loopback, else 0.0.0.0:0)",
+      "  --timeout SECONDS    give up after this long (connect default 15; listen default: run until stopped)",
+      "  --help               this text",
+      "",
+      "Prints one JSON object per line per event: registered, introduced, connected (path, rtt_ms), message,",
+      "closed, error (reason). Exits 0 on success, 1 on failure or timeout, 2 on bad usage.");
+
+  static CliArgs parse(String[] args) {
+    List<InetSocketAddress> servers = new ArrayList<>();
+    String app = "demo";
+    String secret = "demo-secret";
+    String id = null;
+    InetSocketAddress bind = null;
+    Duration timeout = null;
+    String command = null;
+    String target = null;
+    String send = null;
+    int count = 1;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--server" -> servers.add(hostPort(value(args, ++i, a), a));
+        case "--app" -> app = value(args, ++i, a);
+        case "--secret" -> secret = value(args, ++i, a);
+        case "--id" -> id = value(args, ++i, a);
+        case "--bind" -> bind = hostPort(value(args, ++i, a), a);
+        case "--timeout" -> timeout = Duration.ofMillis((long) (positive(value(args, ++i, a), a) * 1000));
+        case "--send" -> send = value(args, ++i, a);
+        case "--count" -> count = (int) positive(value(args, ++i, a), a);
+        default -> {
+          if (a.startsWith("-")) {
+            throw new IllegalArgumentException("unknown option " + a);
+          }
+          if (command == null) {
+            command = a;
+          } else if (target == null && "connect".equals(command)) {
+            target = a;
+          } else {
+            throw new IllegalArgumentException("unexpected argument " + a);
+          }
+        }
+      }
+    }
+    if (command == null) {
+      throw new IllegalArgumentException("no command given: listen or connect");
+    }
+    if (!command.equals("listen") && !command.equals("connect")) {
+      throw new IllegalArgumentException("unknown command " + command + ": listen or connect");
+    }
+    if (command.equals("connect") && target == null) {
+      throw new IllegalArgumentException("connect needs the peer id to connect to");
+    }
+    if (command.equals("listen") && send != null) {
+      throw new IllegalArgumentException("--send goes with connect");
+    }
+    if (servers.isEmpty()) {
+      servers.add(new InetSocketAddress("127.0.0.1", 3478));
+    }
+    if (id == null) {
+      id = "peer-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+    if (bind == null) {
+      boolean allLoopback = servers.stream().allMatch(s -> s.getAddress() != null && s.getAddress().isLoopbackAddress());
+      bind = new InetSocketAddress(allLoopback ? "127.0.0.1" : "0.0.0.0", 0);
+    }
+    if (timeout == null && command.equals("connect")) {
+      timeout = Duration.ofSeconds(15);
+    }
+    return new CliArgs(List.copyOf(servers), app, secret, id, bind, timeout, command, target, send, count);
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static double positive(String v, String option) {
+    try {
+      double d = Double.parseDouble(v);
+      if (d > 0 && d < 1e7) {
+        return d;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new IllegalArgumentException(option + " needs a positive number, not '" + v + "'");
+  }
+
+  static InetSocketAddress hostPort(String v, String option) {
+    int colon = v.lastIndexOf(':');
+    if (colon <= 0 || colon == v.length() - 1) {
+      throw new IllegalArgumentException(option + " needs HOST:PORT, not '" + v + "'");
+    }
+    String host = v.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(option + " has a bad port in '" + v + "'");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(option + " port out of range in '" + v + "'");
+    }
+    InetSocketAddress a = new InetSocketAddress(host, port);
+    if (a.isUnresolved()) {
+      throw new IllegalArgumentException(option + ": cannot resolve host '" + host + "'");
+    }
+    return a;
+  }
+}
