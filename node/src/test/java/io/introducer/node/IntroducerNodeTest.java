@@ -1,0 +1,64 @@
+package io.introducer.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.introducer.protocol.StunAttributes;
+import io.introducer.protocol.StunClass;
+import io.introducer.protocol.StunMessage;
+import io.introducer.protocol.StunMethods;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Starts a real clustered node in-process (Hazelcast TCP-IP on loopback) and talks STUN to it. */
+class IntroducerNodeTest {
+  private IntroducerNode node;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (node != null) {
+      node.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Test
+  void aClusteredNodeAnswersStunBindingOnItsIntroducerPort() throws Exception {
+    int hz = freePort();
+    NodeConfig config = NodeConfig.load(null, Map.of(
+        "INTRODUCER_CLUSTER_NAME", "test-" + UUID.randomUUID(),
+        "INTRODUCER_CLUSTER_PORT", String.valueOf(hz),
+        "INTRODUCER_CLUSTER_PORT_AUTO_INCREMENT", "false",
+        "INTRODUCER_CLUSTER_MEMBERS", "127.0.0.1:" + hz,
+        "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freePort()),
+        "INTRODUCER_INTRODUCER_PORT", "0"));
+    node = new IntroducerNode(config);
+    node.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertThat(node.vertx().isClustered()).isTrue();
+    int port = node.introducer().actualPort();
+
+    try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      socket.setSoTimeout(5000);
+      byte[] req = StunMessage.builder(StunMethods.BINDING, StunClass.REQUEST).fingerprint().encode();
+      socket.send(new DatagramPacket(req, req.length, new InetSocketAddress("127.0.0.1", port)));
+      DatagramPacket p = new DatagramPacket(new byte[1500], 1500);
+      socket.receive(p);
+      StunMessage resp = StunMessage.decode(Arrays.copyOf(p.getData(), p.getLength()));
+      assertThat(resp.is(StunMethods.BINDING, StunClass.SUCCESS_RESPONSE)).isTrue();
+      assertThat(resp.getXorAddress(StunAttributes.XOR_MAPPED_ADDRESS)).isEqualTo(socket.getLocalSocketAddress());
+    }
+  }
+}
