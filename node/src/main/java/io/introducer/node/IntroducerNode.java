@@ -25,6 +25,9 @@ public final class IntroducerNode {
   private Vertx vertx;
   private final List<String> deploymentIds = new ArrayList<>();
   private IntroducerVerticle introducer;
+  private HazelcastClusterManager clusterManager;
+  private volatile int httpPort;
+  private volatile boolean ready;
 
   public IntroducerNode(NodeConfig config) {
     this.config = config;
@@ -132,8 +135,8 @@ public final class IntroducerNode {
       if (!publicHost.isBlank()) {
         options.getEventBusOptions().setClusterPublicHost(publicHost);
       }
-      HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastSetup.fromJson(cluster));
-      started = builder.with(options).withClusterManager(manager).buildClustered();
+      clusterManager = new HazelcastClusterManager(HazelcastSetup.fromJson(cluster));
+      started = builder.with(options).withClusterManager(clusterManager).buildClustered();
     } else {
       started = Future.succeededFuture(builder.with(options).build());
     }
@@ -143,8 +146,15 @@ public final class IntroducerNode {
         log.info("Joined cluster '{}' (event bus on {}:{})", cluster.getString("name"),
             cluster.getString("eventBusHost"), cluster.getInteger("eventBusPort"));
       }
-      return deployRoles(roles);
-    }).onSuccess(v -> log.info("Node started with roles {}", roles))
+      JsonObject http = config.section("http");
+      String httpHost = http.getString("host", "");
+      return new HealthServer(v, this::readiness).listen(httpHost.isBlank() ? config.bindHost() : httpHost, http.getInteger("port", 8080))
+          .onSuccess(p -> httpPort = p)
+          .compose(p -> deployRoles(roles));
+    }).onSuccess(v -> {
+      ready = true;
+      log.info("Node started with roles {}", roles);
+    })
       .recover(err -> stop().transform(ignored -> Future.failedFuture(err)));
   }
 
@@ -172,6 +182,25 @@ public final class IntroducerNode {
     }
   }
 
+  /** The readiness report: every role deployed and, when clustered, this node a live cluster member. */
+  JsonObject readiness() {
+    Vertx v = vertx;
+    JsonObject report = new JsonObject().put("roles", config.roles().stream().map(r -> r.name().toLowerCase()).toList())
+        .put("deployed", ready);
+    boolean clusterOk = true;
+    if (v != null && v.isClustered()) {
+      int members = clusterManager == null ? 0 : clusterManager.getNodes().size();
+      clusterOk = clusterManager != null && clusterManager.isActive() && members > 0;
+      report.put("cluster", new JsonObject().put("active", clusterOk).put("members", members));
+    }
+    return report.put("ready", ready && v != null && clusterOk);
+  }
+
+  /** The bound HTTP port of /health and /readiness. */
+  public int httpPort() {
+    return httpPort;
+  }
+
   /** The introducer verticle when this node has that role (for tests and in-process embedding). */
   public IntroducerVerticle introducer() {
     return introducer;
@@ -188,6 +217,7 @@ public final class IntroducerNode {
     }
     Vertx v = vertx;
     vertx = null;
+    ready = false;
     return v.close();
   }
 }

@@ -8,7 +8,12 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Arrays;
@@ -44,11 +49,21 @@ class IntroducerNodeTest {
         "INTRODUCER_CLUSTER_PORT_AUTO_INCREMENT", "false",
         "INTRODUCER_CLUSTER_MEMBERS", "127.0.0.1:" + hz,
         "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freePort()),
-        "INTRODUCER_INTRODUCER_PORT", "0"));
+        "INTRODUCER_INTRODUCER_PORT", "0",
+        "INTRODUCER_HTTP_PORT", "0"));
     node = new IntroducerNode(config);
     node.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     assertThat(node.vertx().isClustered()).isTrue();
     int port = node.introducer().actualPort();
+
+    HttpClient http = HttpClient.newHttpClient();
+    HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + node.httpPort() + "/readiness")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(ready.body()).getJsonObject("cluster").getInteger("members")).isEqualTo(1);
+    HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + node.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(health.statusCode()).isEqualTo(200);
 
     try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
       socket.setSoTimeout(5000);
