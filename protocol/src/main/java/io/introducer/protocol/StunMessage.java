@@ -23,8 +23,7 @@ public final class StunMessage {
   public static final int HEADER_LENGTH = 20;
   public static final int MAGIC_COOKIE = 0x2112A442;
   public static final int FINGERPRINT_XOR = 0x5354554E;
-  /** Largest message we accept or build: fits a 1500-byte path MTU with IP/UDP headers. */
-  /** Largest UDP payload a message can have. */
+  /** Largest UDP payload (IPv4); {@link Builder#encode()} refuses to build a bigger message. */
   public static final int MAX_LENGTH = 65507;
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -105,7 +104,7 @@ public final class StunMessage {
       int alen = readShort(raw, pos + 2);
       int padded = (alen + 3) & ~3;
       if (pos + 4 + padded > len) {
-        throw new StunParseException("truncated", "attribute " + StunAttributes.name(at) + " overruns the message");
+        throw new StunParseException("attribute-overrun", "attribute " + StunAttributes.name(at) + " overruns the message");
       }
       boolean afterIntegrity = integrity >= 0 || integrity256 >= 0;
       if (at == StunAttributes.FINGERPRINT) {
@@ -287,6 +286,16 @@ public final class StunMessage {
     return new ErrorCode(code, new String(v, 4, v.length - 4, StandardCharsets.UTF_8));
   }
 
+  /** UNKNOWN-ATTRIBUTES of a 420 response: the types the peer did not understand (empty when absent). */
+  public List<Integer> unknownAttributes() {
+    byte[] v = get(StunAttributes.UNKNOWN_ATTRIBUTES);
+    List<Integer> out = new ArrayList<>(v == null ? 0 : v.length / 2);
+    for (int i = 0; v != null && i + 1 < v.length; i += 2) {
+      out.add(readShort(v, i));
+    }
+    return out;
+  }
+
   /** Checks MESSAGE-INTEGRITY (HMAC-SHA1) under {@code key}; false if absent or wrong. */
   public boolean verifyIntegrity(byte[] key) {
     if (integrityOffset < 0) {
@@ -428,11 +437,24 @@ public final class StunMessage {
         throw new IllegalArgumentException("error code out of range: " + code);
       }
       byte[] r = reason.getBytes(StandardCharsets.UTF_8);
-      byte[] v = new byte[4 + Math.min(r.length, 763)];
+      int keep = utf8Prefix(r, 763); // RFC 8489 14.8: at most 763 bytes
+      byte[] v = new byte[4 + keep];
       v[2] = (byte) (code / 100);
       v[3] = (byte) (code % 100);
-      System.arraycopy(r, 0, v, 4, v.length - 4);
+      System.arraycopy(r, 0, v, 4, keep);
       return add(StunAttributes.ERROR_CODE, v);
+    }
+
+    /** Longest prefix of at most {@code max} bytes that does not split a UTF-8 sequence. */
+    private static int utf8Prefix(byte[] utf8, int max) {
+      if (utf8.length <= max) {
+        return utf8.length;
+      }
+      int end = max;
+      while (end > 0 && (utf8[end] & 0xC0) == 0x80) {
+        end--; // utf8[end] continues a sequence: cut before the sequence starts
+      }
+      return end;
     }
 
     public Builder addUnknownAttributes(List<Integer> types) {
@@ -467,6 +489,10 @@ public final class StunMessage {
         size += 4 + ((v.length + 3) & ~3);
       }
       int full = size + (integrityKey != null ? 24 : 0) + (integritySha256Key != null ? 36 : 0) + (fingerprint ? 8 : 0);
+      if (full > MAX_LENGTH) {
+        // also keeps the 16-bit length field from wrapping
+        throw new IllegalStateException("message of " + full + " bytes exceeds the UDP maximum of " + MAX_LENGTH);
+      }
       byte[] out = new byte[full];
       int type = (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2)
           | ((cls.bits() & 1) << 4) | ((cls.bits() & 2) << 7);
