@@ -104,7 +104,8 @@ class EndToEndIT {
         "INTRODUCER_CLUSTER_NAME", "e2e-" + UUID.randomUUID(),
         "INTRODUCER_CLUSTER_PORT", String.valueOf(hz),
         "INTRODUCER_CLUSTER_MEMBERS", "127.0.0.1:" + hz,
-        "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freeTcpPort())),
+        "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freeTcpPort()),
+        "INTRODUCER_HTTP_PORT", String.valueOf(freeTcpPort())),
         "bin/introducer-node");
     node.await("Introducer listening on udp/127.0.0.1:" + udp, 90);
     node.await("Node started", 30);
@@ -136,6 +137,7 @@ class EndToEndIT {
     Proc node = start(Map.of(
         "INTRODUCER_INTRODUCER_PORT", String.valueOf(udp),
         "INTRODUCER_CLUSTER_ENABLED", "false",
+        "INTRODUCER_HTTP_PORT", String.valueOf(freeTcpPort()),
         "INTRODUCER_CLUSTER_PORT", String.valueOf(hz)),
         "bin/introducer-node");
     node.await("Introducer listening on udp/127.0.0.1:" + udp, 90);

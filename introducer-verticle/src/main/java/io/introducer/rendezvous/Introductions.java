@@ -1,0 +1,138 @@
+package io.introducer.rendezvous;
+
+import io.introducer.protocol.StunAttributes;
+import io.introducer.protocol.StunClass;
+import io.introducer.protocol.StunMessage;
+import io.introducer.protocol.StunMethods;
+import io.introducer.protocol.TransactionId;
+import io.vertx.core.Vertx;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * INTRODUCE transactions in flight: each is sent with RTO 200 ms doubling, 5 transmissions of the same
+ * bytes, until the target's signed success arrives (docs/PROTOCOL.md, INTRODUCE). Event-loop confined.
+ */
+final class Introductions {
+  static final long INITIAL_RTO_MILLIS = 200;
+  static final int TRANSMISSIONS = 5;
+  private static final Logger log = LoggerFactory.getLogger(Introductions.class);
+
+  /** What an INTRODUCE needs to go out and to be recognised when answered. */
+  record Request(TransactionId transactionId, String appId, String targetPeerId, byte[] targetKey,
+      byte[] sessionId, String sessionHex, byte[] datagram, InetSocketAddress address) {}
+
+  private static final class Pending {
+    final Request request;
+    InetSocketAddress address;
+    int sent;
+    long timerId = -1;
+
+    Pending(Request request) {
+      this.request = request;
+      this.address = request.address();
+    }
+  }
+
+  private final Vertx vertx;
+  private final Outbound out;
+  private final Registry registry;
+  private final SessionStore sessions;
+  private final IntroducerCounters counters;
+  private final Clock clock;
+  private final int capacity;
+  private final Map<TransactionId, Pending> pending = new HashMap<>();
+
+  Introductions(Vertx vertx, Outbound out, Registry registry, SessionStore sessions, IntroducerCounters counters,
+      Clock clock, int capacity) {
+    this.vertx = vertx;
+    this.out = out;
+    this.registry = registry;
+    this.sessions = sessions;
+    this.counters = counters;
+    this.clock = clock;
+    this.capacity = capacity;
+  }
+
+  boolean hasCapacity() {
+    return pending.size() < capacity;
+  }
+
+  int pending() {
+    return pending.size();
+  }
+
+  void start(Request request) {
+    Pending p = new Pending(request);
+    pending.put(request.transactionId(), p);
+    counters.introductions.increment();
+    transmit(p, INITIAL_RTO_MILLIS);
+  }
+
+  private void transmit(Pending p, long rto) {
+    if (pending.get(p.request.transactionId()) != p) {
+      return; // answered or cancelled while this timer was queued
+    }
+    // Follow the target if a KEEPALIVE moved its registration since the first transmission.
+    p.address = registry.get(p.request.appId(), p.request.targetPeerId())
+        .map(Registration::serverReflexive).orElse(p.address);
+    out.send(p.request.datagram(), p.address);
+    p.sent++;
+    p.timerId = p.sent < TRANSMISSIONS
+        ? vertx.setTimer(rto, id -> transmit(p, rto * 2))
+        : vertx.setTimer(rto, id -> giveUp(p));
+  }
+
+  private void giveUp(Pending p) {
+    if (pending.remove(p.request.transactionId(), p)) {
+      counters.introductionsTimedOut.increment();
+      log.debug("INTRODUCE of session {} to {} unanswered after {} transmissions",
+          p.request.sessionHex(), p.request.targetPeerId(), p.sent);
+    }
+  }
+
+  /** Handles a response if it answers a pending INTRODUCE; false when it belongs to no transaction here. */
+  boolean onResponse(StunMessage response) {
+    if (response.method() != StunMethods.INTRODUCE) {
+      return false;
+    }
+    Pending p = pending.get(response.transactionKey());
+    if (p == null) {
+      return false;
+    }
+    if (!response.verifyIntegritySha256(p.request.targetKey())) {
+      counters.drop("bad-integrity");
+      return true;
+    }
+    if (response.messageClass() == StunClass.ERROR_RESPONSE) {
+      finish(p);
+      counters.drop("introduce-rejected");
+      log.debug("INTRODUCE of session {} rejected by {}: {}", p.request.sessionHex(), p.request.targetPeerId(),
+          response.errorCode());
+      return true;
+    }
+    if (!Arrays.equals(response.get(StunAttributes.SESSION_ID), p.request.sessionId())) {
+      counters.drop("bad-session-id");
+      return true;
+    }
+    finish(p);
+    sessions.markIntroduced(p.request.sessionHex(), clock.instant());
+    counters.introductionsAcked.increment();
+    return true;
+  }
+
+  private void finish(Pending p) {
+    pending.remove(p.request.transactionId());
+    vertx.cancelTimer(p.timerId);
+  }
+
+  void cancelAll() {
+    pending.values().forEach(p -> vertx.cancelTimer(p.timerId));
+    pending.clear();
+  }
+}

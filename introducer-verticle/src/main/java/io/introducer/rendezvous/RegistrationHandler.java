@@ -1,0 +1,91 @@
+package io.introducer.rendezvous;
+
+import io.introducer.protocol.StunAttributes;
+import io.introducer.protocol.StunMessage;
+import io.introducer.protocol.StunMethods;
+import io.introducer.protocol.rendezvous.Candidate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** REGISTER, KEEPALIVE and DEREGISTER (docs/PROTOCOL.md section 4). */
+final class RegistrationHandler implements PeerRequests.Handler {
+  /** Host candidates kept per peer: enough for multi-homed hosts, bounded against abuse. */
+  static final int MAX_HOST_CANDIDATES = 8;
+
+  private final IntroducerConfig config;
+  private final Registry registry;
+  private final IntroducerCounters counters;
+  private final Replies replies;
+
+  RegistrationHandler(IntroducerConfig config, Registry registry, IntroducerCounters counters, Replies replies) {
+    this.config = config;
+    this.registry = registry;
+    this.counters = counters;
+    this.replies = replies;
+  }
+
+  @Override
+  public byte[] handle(Caller caller, StunMessage request) {
+    return switch (request.method()) {
+      case StunMethods.REGISTER -> register(caller, request);
+      case StunMethods.KEEPALIVE -> keepalive(caller, request);
+      case StunMethods.DEREGISTER -> deregister(caller, request);
+      default -> throw new IllegalStateException("not a registration request: " + request);
+    };
+  }
+
+  private byte[] register(Caller caller, StunMessage request) {
+    boolean known = registry.get(caller.appId(), caller.peerId()).isPresent();
+    if (!known && registry.size() >= config.maxRegistrations()) {
+      return replies.error(caller, request, 508, "insufficient capacity");
+    }
+    Instant now = caller.now();
+    registry.put(new Registration(caller.appId(), caller.peerId(), caller.source(),
+        hostCandidates(request), now, expiry(now)));
+    counters.registrations.increment();
+    return mapped(caller, request);
+  }
+
+  private byte[] keepalive(Caller caller, StunMessage request) {
+    Optional<Registration> current = registry.get(caller.appId(), caller.peerId());
+    if (current.isEmpty() || current.get().isExpired(caller.now())) {
+      return replies.error(caller, request, 404, "not registered");
+    }
+    registry.touch(caller.appId(), caller.peerId(), caller.source(), expiry(caller.now()));
+    counters.keepalives.increment();
+    return mapped(caller, request);
+  }
+
+  private byte[] deregister(Caller caller, StunMessage request) {
+    if (registry.remove(caller.appId(), caller.peerId())) {
+      counters.deregistrations.increment();
+    }
+    return Replies.sign(StunMessage.successFor(request), caller.key());
+  }
+
+  /** The success of REGISTER and KEEPALIVE: where the peer is seen, and for how long it stays registered. */
+  private byte[] mapped(Caller caller, StunMessage request) {
+    return Replies.sign(StunMessage.successFor(request)
+        .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, caller.source())
+        .addU32(StunAttributes.REGISTRATION_LIFETIME, config.registrationLifetimeSeconds()), caller.key());
+  }
+
+  private Instant expiry(Instant now) {
+    return now.plusSeconds(config.registrationLifetimeSeconds());
+  }
+
+  /** Well-formed HOST candidates in the peer's order; anything else is ignored, as the protocol allows. */
+  private static List<Candidate> hostCandidates(StunMessage request) {
+    byte[] tx = request.transactionId();
+    List<Candidate> out = new ArrayList<>();
+    for (byte[] value : request.getAll(StunAttributes.CANDIDATE)) {
+      Candidate c = Candidate.decode(value, tx);
+      if (c != null && c.kind() == Candidate.Kind.HOST && out.size() < MAX_HOST_CANDIDATES) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,74 @@
+package io.introducer.rendezvous;
+
+import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.Strategy;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One introduction: who asked (initiator, sent CONNECT) to reach whom (responder, got INTRODUCE), the
+ * candidates each was given of the other, and what each later reported. The session key is deliberately
+ * not kept.
+ *
+ * @param id SESSION-ID in lower-case hex
+ * @param reportDeadline after this instant a session nobody reported on is {@link SessionState#EXPIRED}
+ * @param introducedAt when the responder acknowledged INTRODUCE, or null
+ * @param initiatorOutcome the initiator's RESULT, or null
+ * @param responderOutcome the responder's RESULT, or null
+ */
+public record Session(
+    String id,
+    String appId,
+    String initiator,
+    String responder,
+    List<Candidate> initiatorCandidates,
+    List<Candidate> responderCandidates,
+    Strategy strategy,
+    Instant createdAt,
+    Instant reportDeadline,
+    Instant introducedAt,
+    PeerOutcome initiatorOutcome,
+    PeerOutcome responderOutcome) {
+
+  public Session {
+    initiatorCandidates = List.copyOf(initiatorCandidates);
+    responderCandidates = List.copyOf(responderCandidates);
+  }
+
+  /** A success reported by either side wins (direct over relay); a failure counts only without one. */
+  public SessionState state(Instant now) {
+    if (reported(Outcome.CONNECTED_DIRECT)) {
+      return SessionState.CONNECTED_DIRECT;
+    }
+    if (reported(Outcome.CONNECTED_RELAY)) {
+      return SessionState.CONNECTED_RELAY;
+    }
+    if (reported(Outcome.FAILED)) {
+      return SessionState.FAILED;
+    }
+    return now.isAfter(reportDeadline) ? SessionState.EXPIRED : SessionState.PENDING;
+  }
+
+  public boolean involves(String appId, String peerId) {
+    return this.appId.equals(appId) && (initiator.equals(peerId) || responder.equals(peerId));
+  }
+
+  public Session introduced(Instant at) {
+    return new Session(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy,
+        createdAt, reportDeadline, at, initiatorOutcome, responderOutcome);
+  }
+
+  /** This session with {@code peerId}'s report replaced; unchanged if the peer is not part of it. */
+  public Session withOutcome(String peerId, PeerOutcome outcome) {
+    PeerOutcome i = initiator.equals(peerId) ? outcome : initiatorOutcome;
+    PeerOutcome r = responder.equals(peerId) ? outcome : responderOutcome;
+    return new Session(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy,
+        createdAt, reportDeadline, introducedAt, i, r);
+  }
+
+  private boolean reported(Outcome o) {
+    return (initiatorOutcome != null && initiatorOutcome.outcome() == o)
+        || (responderOutcome != null && responderOutcome.outcome() == o);
+  }
+}

@@ -1,0 +1,136 @@
+package io.introducer.rendezvous;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import io.introducer.protocol.StunAttributes;
+import io.introducer.protocol.StunClass;
+import io.introducer.protocol.StunMessage;
+import io.introducer.protocol.StunMethods;
+import io.introducer.protocol.StunParseException;
+import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.Rendezvous;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.Arrays;
+
+/**
+ * A raw-UDP peer built on the codec, on its own 127.0.0.1 socket: it signs requests the way
+ * docs/PROTOCOL.md section 3 says and reads whatever the introducer sends back.
+ */
+final class TestPeer implements AutoCloseable {
+  static final int RECEIVE_TIMEOUT_MILLIS = 5_000;
+
+  final String appId;
+  final String peerId;
+  final byte[] key;
+  private final InetSocketAddress introducer;
+  private final DatagramSocket socket;
+
+  TestPeer(int introducerPort, String appId, String peerId, String secret) {
+    this.appId = appId;
+    this.peerId = peerId;
+    this.key = Rendezvous.peerKey(secret, appId, peerId);
+    try {
+      this.introducer = new InetSocketAddress(InetAddress.getLoopbackAddress(), introducerPort);
+      this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      socket.setSoTimeout(RECEIVE_TIMEOUT_MILLIS);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Where the introducer sees this peer: on loopback, the socket's own address. */
+  InetSocketAddress address() {
+    return (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  /** A request carrying APP-ID, PEER-ID and a current TIMESTAMP; add attributes, then {@link #sign}. */
+  StunMessage.Builder request(int method) {
+    return StunMessage.builder(method, StunClass.REQUEST)
+        .addString(StunAttributes.APP_ID, appId)
+        .addString(StunAttributes.PEER_ID, peerId)
+        .addU64(StunAttributes.TIMESTAMP, System.currentTimeMillis());
+  }
+
+  byte[] sign(StunMessage.Builder b) {
+    return b.integritySha256(key).fingerprint().encode();
+  }
+
+  /** Signs, sends, and returns the answer, skipping (a bounded number of) unrelated datagrams such as INTRODUCE. */
+  StunMessage call(StunMessage.Builder b) {
+    send(sign(b));
+    for (int i = 0; i < 10; i++) {
+      StunMessage m = receive();
+      if (Arrays.equals(m.transactionId(), b.transactionId())) {
+        return m;
+      }
+    }
+    return fail("%s got no answer among 10 datagrams", peerId);
+  }
+
+  StunMessage register(Candidate... hosts) {
+    StunMessage.Builder b = request(StunMethods.REGISTER);
+    for (Candidate c : hosts) {
+      b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
+    }
+    StunMessage response = call(b);
+    assertThat(response.messageClass()).as("REGISTER answer %s", response).isEqualTo(StunClass.SUCCESS_RESPONSE);
+    return response;
+  }
+
+  StunMessage connect(String target) {
+    return call(request(StunMethods.CONNECT).addString(StunAttributes.TARGET_PEER_ID, target));
+  }
+
+  void send(byte[] datagram) {
+    try {
+      socket.send(new DatagramPacket(datagram, datagram.length, introducer));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  byte[] receiveRaw() {
+    byte[] buf = new byte[2048];
+    DatagramPacket p = new DatagramPacket(buf, buf.length);
+    try {
+      socket.receive(p);
+    } catch (SocketTimeoutException e) {
+      return fail("%s received nothing within %d ms", peerId, RECEIVE_TIMEOUT_MILLIS);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Arrays.copyOf(buf, p.getLength());
+  }
+
+  StunMessage receive() {
+    try {
+      return StunMessage.decode(receiveRaw());
+    } catch (StunParseException e) {
+      return fail("introducer sent a malformed message: %s", e.getMessage());
+    }
+  }
+
+  /**
+   * Proves that nothing was sent to this peer before now: the introducer handles datagrams in order on
+   * one event loop, so the answer to a fresh Binding must be the next datagram received.
+   */
+  void assertNothingReceivedBeforeBindingAnswer() {
+    StunMessage.Builder b = StunMessage.builder(StunMethods.BINDING, StunClass.REQUEST);
+    send(b.encode());
+    StunMessage next = receive();
+    assertThat(next.is(StunMethods.BINDING, StunClass.SUCCESS_RESPONSE)).as("next datagram %s", next).isTrue();
+    assertThat(next.transactionId()).isEqualTo(b.transactionId());
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+  }
+}
