@@ -37,6 +37,10 @@ public final class StunAttributes {
   public static final int ALTERNATE_SERVER = 0x8023;
   public static final int FINGERPRINT = 0x8028;
   public static final int RESPONSE_ORIGIN = 0x802B;
+  /** RFC 5780: send the response to this port (comprehension-required). */
+  public static final int RESPONSE_PORT = 0x0027;
+  /** RFC 5780: pad the response (comprehension-required). */
+  public static final int PADDING = 0x0026;
   public static final int OTHER_ADDRESS = 0x802C;
 
   // Introducer rendezvous attributes, comprehension-optional, expert-review range (docs/PROTOCOL.md)
@@ -54,6 +58,7 @@ public final class StunAttributes {
   public static final int TARGET_PEER_ID = 0xC10C;
   public static final int STRATEGY = 0xC10D;
   public static final int NAT_PROFILE = 0xC10E;
+  public static final int PUNCH_PARAMS = 0xC10F;
 
   /** RFC 8489 section 14: types 0x0000-0x7FFF must be understood or the request is rejected (420). */
   public static boolean isComprehensionRequired(int type) {
@@ -67,7 +72,7 @@ public final class StunAttributes {
       case UNKNOWN_ATTRIBUTES: case REALM: case NONCE: case MESSAGE_INTEGRITY_SHA256: case PASSWORD_ALGORITHM:
       case USERHASH: case XOR_MAPPED_ADDRESS: case CHANNEL_NUMBER: case LIFETIME: case XOR_PEER_ADDRESS:
       case DATA: case XOR_RELAYED_ADDRESS: case REQUESTED_ADDRESS_FAMILY: case EVEN_PORT:
-      case REQUESTED_TRANSPORT: case DONT_FRAGMENT: case RESERVATION_TOKEN:
+      case REQUESTED_TRANSPORT: case DONT_FRAGMENT: case RESERVATION_TOKEN: case RESPONSE_PORT:
         return true;
       default:
         return !isComprehensionRequired(type);
