@@ -1,5 +1,6 @@
 package io.introducer.node;
 
+import io.introducer.relay.RelayVerticle;
 import io.introducer.rendezvous.IntroducerVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -25,6 +26,7 @@ public final class IntroducerNode {
   private Vertx vertx;
   private final List<String> deploymentIds = new ArrayList<>();
   private IntroducerVerticle introducer;
+  private RelayVerticle relay;
   private HazelcastClusterManager clusterManager;
   private volatile int httpPort;
   private volatile boolean ready;
@@ -176,10 +178,45 @@ public final class IntroducerNode {
         return vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf))
             .onSuccess(deploymentIds::add).mapEmpty();
       }
+      case RELAY -> {
+        JsonObject conf = config.section("relay").put("host", config.bindHost());
+        String publicHost = config.section("node").getString("publicHost", "");
+        if (!publicHost.isBlank() && !conf.containsKey("publicHost")) {
+          conf.put("publicHost", publicHost);
+        }
+        if (usesDevRelaySecrets(conf) && !isLoopback(config.bindHost())) {
+          log.warn("The relay uses the development credentials (dev-relay-secret / demo user) on non-loopback host {}:"
+              + " anyone can relay through it. Set relay.restSecret and relay.users.", config.bindHost());
+        }
+        relay = new RelayVerticle();
+        return vertx.deployVerticle(relay, new DeploymentOptions().setConfig(conf))
+            .onSuccess(deploymentIds::add).mapEmpty();
+      }
       default -> {
         return Future.failedFuture("role " + role + " has no verticle");
       }
     }
+  }
+
+  static boolean usesDevRelaySecrets(JsonObject relayConf) {
+    if ("dev-relay-secret".equals(relayConf.getString("restSecret"))) {
+      return true;
+    }
+    return relayConf.getJsonArray("users", new io.vertx.core.json.JsonArray()).stream()
+        .anyMatch(u -> u instanceof JsonObject o && "demo-secret".equals(o.getString("password")));
+  }
+
+  static boolean isLoopback(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  /** The relay verticle when this node has that role. */
+  public RelayVerticle relay() {
+    return relay;
   }
 
   /** The readiness report: every role deployed and, when clustered, this node a live cluster member. */

@@ -7,7 +7,9 @@ import java.util.stream.Collectors;
 /** What a node does; a node's config lists any combination. */
 public enum Role {
   /** The UDP rendezvous: STUN Binding, registrations, introductions. */
-  INTRODUCER;
+  INTRODUCER,
+  /** The TURN relay (RFC 8656) on UDP, for peers that cannot reach each other directly. */
+  RELAY;
 
   public static Role parse(String name) {
     try {

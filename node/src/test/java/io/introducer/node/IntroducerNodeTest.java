@@ -50,7 +50,8 @@ class IntroducerNodeTest {
         "INTRODUCER_CLUSTER_MEMBERS", "127.0.0.1:" + hz,
         "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freePort()),
         "INTRODUCER_INTRODUCER_PORT", "0",
-        "INTRODUCER_HTTP_PORT", "0"));
+        "INTRODUCER_HTTP_PORT", "0",
+        "INTRODUCER_RELAY_PORT", "0"));
     node = new IntroducerNode(config);
     node.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     assertThat(node.vertx().isClustered()).isTrue();
@@ -64,6 +65,7 @@ class IntroducerNodeTest {
     HttpResponse<String> health = http.send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + node.httpPort() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(node.relay().actualPort()).isPositive();
 
     try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
       socket.setSoTimeout(5000);

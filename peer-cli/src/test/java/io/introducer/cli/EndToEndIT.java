@@ -105,7 +105,8 @@ class EndToEndIT {
         "INTRODUCER_CLUSTER_PORT", String.valueOf(hz),
         "INTRODUCER_CLUSTER_MEMBERS", "127.0.0.1:" + hz,
         "INTRODUCER_CLUSTER_EVENT_BUS_PORT", String.valueOf(freeTcpPort()),
-        "INTRODUCER_HTTP_PORT", String.valueOf(freeTcpPort())),
+        "INTRODUCER_HTTP_PORT", String.valueOf(freeTcpPort()),
+        "INTRODUCER_RELAY_PORT", String.valueOf(freeUdpPort())),
         "bin/introducer-node");
     node.await("Introducer listening on udp/127.0.0.1:" + udp, 90);
     node.await("Node started", 30);
@@ -138,6 +139,7 @@ class EndToEndIT {
         "INTRODUCER_INTRODUCER_PORT", String.valueOf(udp),
         "INTRODUCER_CLUSTER_ENABLED", "false",
         "INTRODUCER_HTTP_PORT", String.valueOf(freeTcpPort()),
+        "INTRODUCER_NODE_ROLES", "introducer",
         "INTRODUCER_CLUSTER_PORT", String.valueOf(hz)),
         "bin/introducer-node");
     node.await("Introducer listening on udp/127.0.0.1:" + udp, 90);

@@ -1,0 +1,63 @@
+package io.introducer.relay;
+
+import io.introducer.protocol.Hmac;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Objects;
+
+/**
+ * Time-limited TURN credentials ("TURN REST API", draft-uberti-behave-turn-rest, as coturn implements
+ * it): username {@code "<expiry unix seconds>:<user>"}, password {@code base64(HMAC-SHA1(secret, username))}.
+ * Whoever knows the shared secret (an introducer) mints them; the relay checks them without any
+ * per-user state.
+ */
+public final class TurnRestCredentials {
+  /** A minted username and password, and when they stop working. */
+  public record Credentials(String username, String password, Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "Credentials[username=" + username + ", password=***, expiresAt=" + expiresAt + "]";
+    }
+  }
+
+  private TurnRestCredentials() {}
+
+  /** Credentials for {@code user} valid for {@code ttl} from the clock's now (rounded down to whole seconds). */
+  public static Credentials mint(String secret, String user, Duration ttl, Clock clock) {
+    Objects.requireNonNull(secret, "secret");
+    Objects.requireNonNull(user, "user");
+    if (secret.isEmpty()) {
+      throw new IllegalArgumentException("secret must not be empty");
+    }
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("ttl must be positive, got " + ttl);
+    }
+    long expiry = clock.instant().plus(ttl).getEpochSecond();
+    String username = user.isEmpty() ? Long.toString(expiry) : expiry + ":" + user;
+    return new Credentials(username, password(secret, username), Instant.ofEpochSecond(expiry));
+  }
+
+  /** base64(HMAC-SHA1(secret, username)). */
+  public static String password(String secret, String username) {
+    byte[] mac = Hmac.sha1(secret.getBytes(StandardCharsets.UTF_8), username.getBytes(StandardCharsets.UTF_8));
+    return Base64.getEncoder().encodeToString(mac);
+  }
+
+  /** The expiry (unix seconds) a REST username starts with, or -1 when it is not in that form. */
+  public static long expiryOf(String username) {
+    int colon = username.indexOf(':');
+    String digits = colon < 0 ? username : username.substring(0, colon);
+    if (digits.isEmpty() || digits.length() > 18) {
+      return -1;
+    }
+    for (int i = 0; i < digits.length(); i++) {
+      if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+        return -1;
+      }
+    }
+    return Long.parseLong(digits);
+  }
+}
