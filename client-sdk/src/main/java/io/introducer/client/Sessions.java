@@ -1,0 +1,375 @@
+package io.introducer.client;
+
+import io.introducer.protocol.ErrorCode;
+import io.introducer.protocol.StunAttributes;
+import io.introducer.protocol.StunClass;
+import io.introducer.protocol.StunMessage;
+import io.introducer.protocol.StunMethods;
+import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.Rendezvous;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session table: connect() attempts, INTRODUCE handling, dispatch of peer messages to their
+ * session, RESULT reports, and the routes the receiver uses to find a channel by source address.
+ *
+ * <p>At most one session per remote peer. When two peers connect to each other at once (each sends
+ * CONNECT before seeing the other's INTRODUCE), both keep the session initiated by the peer with the
+ * smaller id and hand their connect() callers its channel, so each side ends up with one channel.
+ * Control thread only, except {@link #route}.
+ */
+final class Sessions implements Session.Owner {
+  private static final Logger log = LoggerFactory.getLogger(Sessions.class);
+  /** Session ids seen and finished are remembered this long, so retransmitted INTRODUCEs are only acked. */
+  static final long RETIRED_NANOS = TimeUnit.SECONDS.toNanos(120);
+  /** Incoming channels kept while no onIncoming listener is set. */
+  static final int MAX_UNCLAIMED = 64;
+
+  private final ClientRuntime rt;
+  private final Transactions transactions;
+  private final Registration registration;
+  private final Map<String, Session> byId = new HashMap<>();
+  private final Map<String, Session> byPeer = new HashMap<>();
+  private final Map<String, Attempt> attempts = new HashMap<>();
+  private final LinkedHashMap<String, Long> retired = new LinkedHashMap<>();
+  private final Map<InetSocketAddress, Channel> routes = new ConcurrentHashMap<>();
+  private final ArrayDeque<Channel> unclaimed = new ArrayDeque<>();
+  private Consumer<PeerChannel> incomingListener;
+  private boolean closed;
+
+  /** A CONNECT in flight to the introducer. */
+  private static final class Attempt {
+    final String peer;
+    final long startNanos = ClientRuntime.nowNanos();
+    final List<Waiter> waiters = new ArrayList<>();
+    boolean superseded;
+
+    Attempt(String peer) {
+      this.peer = peer;
+    }
+  }
+
+  Sessions(ClientRuntime rt, Transactions transactions, Registration registration) {
+    this.rt = rt;
+    this.transactions = transactions;
+    this.registration = registration;
+  }
+
+  /** Receiver thread: the open channel data from {@code source} belongs to, or null. */
+  Channel route(InetSocketAddress source) {
+    return routes.get(source);
+  }
+
+  // ------------------------------------------------------------------------------------------ connect
+
+  void connect(String peer, CompletableFuture<PeerChannel> future) {
+    Waiter w = new Waiter(future);
+    if (closed) {
+      w.fail(rt, "client closed");
+      return;
+    }
+    w.timer(rt.schedule(() -> waiterTimedOut(w, peer), rt.config.connectTimeout().toMillis()));
+    Session s = byPeer.get(peer);
+    if (s != null && s.isOpen()) {
+      w.succeed(rt, s.channel());
+      return;
+    }
+    if (s != null) {
+      s.addWaiters(List.of(w));
+      return;
+    }
+    Attempt a = attempts.get(peer);
+    if (a != null) {
+      a.waiters.add(w);
+      return;
+    }
+    Attempt attempt = new Attempt(peer);
+    attempt.waiters.add(w);
+    attempts.put(peer, attempt);
+    transactions.send(rt.wire.connect(peer), registration.server(), rt.config.requestTimeout())
+        .whenComplete((m, err) -> connectAnswered(attempt, m, err));
+  }
+
+  private void connectAnswered(Attempt a, StunMessage m, Throwable err) {
+    if (closed) {
+      return;
+    }
+    attempts.remove(a.peer, a);
+    if (err != null) {
+      failAll(a.waiters, "introducer did not answer");
+      return;
+    }
+    if (m.messageClass() == StunClass.ERROR_RESPONSE) {
+      ErrorCode e = m.errorCode();
+      if (e.code() == ErrorCode.FORBIDDEN) {
+        registration.lostOnServer();
+      }
+      failAll(a.waiters, e.reason().isEmpty() ? "connect refused: " + e.code() : e.reason());
+      return;
+    }
+    Introduction intro = Introduction.parse(m, rt.wire);
+    if (intro == null || !intro.remotePeerId().equals(a.peer) || intro.role() != Rendezvous.ROLE_INITIATOR) {
+      failAll(a.waiters, "malformed introduction from the introducer");
+      return;
+    }
+    if (byId.containsKey(intro.sessionHex()) || retired.containsKey(intro.sessionHex())) {
+      return;
+    }
+    if (a.superseded) {
+      // The peer's own connect to us won (see class comment); our waiters already wait on its session.
+      reportFailure(intro, "superseded by a concurrent session");
+      return;
+    }
+    Session existing = byPeer.get(a.peer);
+    if (existing != null) {
+      existing.addWaiters(a.waiters);
+      reportFailure(intro, "superseded by a concurrent session");
+      return;
+    }
+    if (a.waiters.stream().noneMatch(Waiter::live)) {
+      reportFailure(intro, "connect timed out");
+      return;
+    }
+    startSession(intro, a.startNanos, a.waiters);
+  }
+
+  private void waiterTimedOut(Waiter w, String peer) {
+    if (!w.live()) {
+      return;
+    }
+    Session s = byPeer.get(peer);
+    boolean punching = s != null && s.isPunching();
+    w.fail(rt, punching ? "punch timed out" : "connect timed out");
+    if (punching && s.isInitiator() && !s.hasLiveWaiters()) {
+      s.fail("punch timed out");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- introduce
+
+  /** INTRODUCE from the introducer: verify, ack, and start (or, for a duplicate, only ack) the session. */
+  boolean onIntroduce(StunMessage m, InetSocketAddress source) {
+    if (!registration.isServer(source) || !rt.wire.verifiedByIntroducer(m)
+        || !rt.wire.peerId().equals(m.getString(StunAttributes.PEER_ID))
+        || !rt.wire.appId().equals(m.getString(StunAttributes.APP_ID))) {
+      return false;
+    }
+    Introduction intro = Introduction.parse(m, rt.wire);
+    if (intro == null || intro.role() != Rendezvous.ROLE_RESPONDER || intro.remotePeerId().equals(rt.wire.peerId())) {
+      return false;
+    }
+    rt.send(rt.wire.introduceAck(m, intro.sessionId()), source);
+    String id = intro.sessionHex();
+    if (closed || byId.containsKey(id) || retired.containsKey(id)) {
+      return true;
+    }
+    String peer = intro.remotePeerId();
+    boolean peerWins = peer.compareTo(rt.wire.peerId()) < 0;
+    List<Waiter> adopted = new ArrayList<>();
+    Attempt attempt = attempts.get(peer);
+    Session existing = byPeer.get(peer);
+    if (attempt != null || (existing != null && existing.isPunching() && existing.isInitiator())) {
+      log.info("{} and {} connect to each other at once; keeping the session {} started", rt.wire.peerId(), peer,
+          peerWins ? peer : rt.wire.peerId());
+    }
+    if (attempt != null) {
+      if (!peerWins) {
+        retire(id); // our CONNECT wins; the peer adopts our session when our INTRODUCE reaches it
+        return true;
+      }
+      attempts.remove(peer);
+      attempt.superseded = true;
+      adopted.addAll(attempt.waiters);
+    } else if (existing != null && existing.isOpen()) {
+      existing.close("replaced by a new session", true); // the peer lost its channel and connects anew
+    } else if (existing != null) {
+      if (existing.isInitiator() && !peerWins) {
+        retire(id);
+        return true;
+      }
+      adopted.addAll(existing.takeWaiters());
+      existing.fail("superseded by a concurrent session");
+    }
+    startSession(intro, ClientRuntime.nowNanos(), adopted);
+    return true;
+  }
+
+  private void startSession(Introduction intro, long startNanos, List<Waiter> waiters) {
+    Session s = new Session(rt, this, intro, startNanos);
+    s.addWaiters(waiters);
+    byId.put(s.id(), s);
+    byPeer.put(intro.remotePeerId(), s);
+    log.info("{} punching {} for session {} ({} candidates {}, strategy {})", rt.wire.peerId(), intro.remotePeerId(),
+        s.id(), intro.candidates().size(), intro.candidates(), intro.strategy().wireName());
+    ClientListener listener = rt.config.listener();
+    rt.callback(() -> listener.introduced(intro.remotePeerId(), s.id(), intro.candidates(), intro.strategy()));
+    s.start();
+  }
+
+  // ----------------------------------------------------------------------------------- peer messages
+
+  /** PUNCH request/success and CLOSE: dispatched to the session named by SESSION-ID. */
+  boolean onPeerMessage(StunMessage m, InetSocketAddress source) {
+    byte[] sid = m.get(StunAttributes.SESSION_ID);
+    if (sid == null || sid.length != Rendezvous.SESSION_ID_LENGTH) {
+      return false;
+    }
+    Session s = byId.get(HexFormat.of().formatHex(sid));
+    if (s == null) {
+      return false;
+    }
+    if (m.is(StunMethods.PUNCH, StunClass.REQUEST)) {
+      return s.onPunchRequest(m, source);
+    }
+    if (m.is(StunMethods.PUNCH, StunClass.SUCCESS_RESPONSE)) {
+      return s.onPunchSuccess(m, source);
+    }
+    if (m.is(StunMethods.CLOSE, StunClass.INDICATION)) {
+      return s.onClose(m);
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------- session callbacks
+
+  @Override
+  public void opened(Session s) {
+    Introduction intro = s.introduction();
+    report(intro, Outcome.CONNECTED_DIRECT, s.connectedAfterMillis(), s.srttMicros(), s.path(), null);
+    boolean claimed = false;
+    for (Waiter w : s.waiters()) {
+      if (w.live()) {
+        w.succeed(rt, s.channel());
+        claimed = true;
+      }
+    }
+    s.waiters().clear();
+    if (!claimed && !s.isInitiator()) {
+      deliverIncoming(s.channel());
+    } else if (!claimed) {
+      s.close("connect abandoned", true); // every connect() caller gave up meanwhile
+    }
+  }
+
+  @Override
+  public void failed(Session s, String reason) {
+    forget(s);
+    failAll(s.takeWaiters(), reason);
+    if (!closed) {
+      reportFailure(s.introduction(), reason);
+    }
+  }
+
+  @Override
+  public void closed(Session s) {
+    forget(s);
+    Channel ch = s.channel();
+    routes.values().removeIf(c -> c == ch);
+  }
+
+  @Override
+  public void route(InetSocketAddress address, Channel channel) {
+    routes.put(address, channel);
+  }
+
+  private void forget(Session s) {
+    byId.remove(s.id(), s);
+    byPeer.remove(s.remotePeerId(), s);
+    retire(s.id());
+  }
+
+  private void retire(String sessionId) {
+    long now = ClientRuntime.nowNanos();
+    retired.put(sessionId, now);
+    Iterator<Long> it = retired.values().iterator();
+    while (it.hasNext() && now - it.next() > RETIRED_NANOS) {
+      it.remove();
+    }
+  }
+
+  private void failAll(List<Waiter> waiters, String reason) {
+    for (Waiter w : waiters) {
+      w.fail(rt, reason);
+    }
+  }
+
+  // --------------------------------------------------------------------------------------- incoming
+
+  void onIncoming(Consumer<PeerChannel> listener) {
+    incomingListener = listener;
+    while (!unclaimed.isEmpty()) {
+      Channel ch = unclaimed.poll();
+      if (ch.isOpen()) {
+        rt.callback(() -> listener.accept(ch));
+      }
+    }
+  }
+
+  private void deliverIncoming(Channel ch) {
+    Consumer<PeerChannel> l = incomingListener;
+    if (l != null) {
+      rt.callback(() -> l.accept(ch));
+      return;
+    }
+    if (unclaimed.size() >= MAX_UNCLAIMED) {
+      unclaimed.poll().close();
+    }
+    unclaimed.add(ch);
+  }
+
+  // ---------------------------------------------------------------------------------------- results
+
+  private void reportFailure(Introduction intro, String reason) {
+    report(intro, Outcome.FAILED, 0, 0, null, reason);
+  }
+
+  private void report(Introduction intro, Outcome outcome, long timeToConnectMillis, long srttMicros,
+      InetSocketAddress chosen, String reason) {
+    byte[] request = rt.wire.result(intro.sessionId(), outcome, intro.strategy(), timeToConnectMillis, srttMicros,
+        chosen, reason);
+    transactions.send(request, registration.server(), rt.config.requestTimeout()).whenComplete((m, err) -> {
+      if (err != null) {
+        log.debug("RESULT for session {} not acknowledged: {}", intro.sessionHex(), err.toString());
+      } else if (m.messageClass() == StunClass.ERROR_RESPONSE) {
+        log.debug("RESULT for session {} refused: {}", intro.sessionHex(), m.errorCode());
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------- closing
+
+  /** Client shutdown: open channels are closed (CLOSE sent), everything waiting fails with "client closed". */
+  void closeAll() {
+    closed = true;
+    for (Attempt a : attempts.values()) {
+      failAll(a.waiters, "client closed");
+    }
+    attempts.clear();
+    for (Session s : new ArrayList<>(byId.values())) {
+      if (s.isOpen()) {
+        s.close("client closed", true);
+      } else {
+        s.fail("client closed");
+      }
+    }
+    for (Channel ch : unclaimed) {
+      ch.markClosed("client closed");
+    }
+    unclaimed.clear();
+    routes.clear();
+  }
+}
