@@ -1,8 +1,6 @@
 package io.introducer.natlab;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,7 +186,10 @@ final class NatLab implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true);
     pb.environment().put("INTRODUCER_NO_BUILD", "1");
     pb.environment().putAll(env);
-    Proc p = new Proc(pb.start());
+    java.nio.file.Path log = java.nio.file.Files.createTempFile("introducer-proc-", ".log");
+    log.toFile().deleteOnExit();
+    pb.redirectOutput(log.toFile());
+    Proc p = new Proc(pb.start(), log);
     procs.add(p);
     return p;
   }
@@ -240,16 +241,34 @@ final class NatLab implements AutoCloseable {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     final List<String> all = Collections.synchronizedList(new ArrayList<>());
 
-    Proc(Process process) {
+    /**
+     * Follows the process's output file. (Reading the pipe instead loses the last lines: when a process exits, the JDK
+     * drains its pipe into a buffer and a reader blocked on it sees "Stream closed".)
+     */
+    Proc(Process process, java.nio.file.Path log) {
       this.process = process;
       Thread t = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null;) {
-            lines.add(line);
-            all.add(line);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+          StringBuilder partial = new StringBuilder();
+          byte[] buf = new byte[8192];
+          while (true) {
+            int n = f.read(buf);
+            if (n > 0) {
+              partial.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+              for (int nl; (nl = partial.indexOf("\n")) >= 0;) {
+                String line = partial.substring(0, nl);
+                partial.delete(0, nl + 1);
+                lines.add(line);
+                all.add(line);
+              }
+            } else if (!process.isAlive() && f.getFilePointer() >= f.length()) {
+              return;
+            } else {
+              Thread.sleep(20);
+            }
           }
-        } catch (IOException ignored) {
-          // the process ended
+        } catch (IOException | InterruptedException ignored) {
+          // the lab is closing
         }
       }, "natlab-output");
       t.setDaemon(true);

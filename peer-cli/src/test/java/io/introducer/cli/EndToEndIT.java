@@ -2,9 +2,7 @@ package io.introducer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -35,16 +33,34 @@ class EndToEndIT {
     final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     final List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
 
-    Proc(Process process) {
+    /**
+     * Follows the process's output file. (Reading the pipe instead loses the last lines: when a process exits, the JDK
+     * drains its pipe into a buffer and a reader blocked on it sees "Stream closed".)
+     */
+    Proc(Process process, java.nio.file.Path log) {
       this.process = process;
       Thread t = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null;) {
-            lines.add(line);
-            all.add(line);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+          StringBuilder partial = new StringBuilder();
+          byte[] buf = new byte[8192];
+          while (true) {
+            int n = f.read(buf);
+            if (n > 0) {
+              partial.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+              for (int nl; (nl = partial.indexOf("\n")) >= 0;) {
+                String line = partial.substring(0, nl);
+                partial.delete(0, nl + 1);
+                lines.add(line);
+                all.add(line);
+              }
+            } else if (!process.isAlive() && f.getFilePointer() >= f.length()) {
+              return;
+            } else {
+              Thread.sleep(20);
+            }
           }
-        } catch (IOException ignored) {
-          // process ended
+        } catch (IOException | InterruptedException ignored) {
+          // the lab is closing
         }
       }, "e2e-output");
       t.setDaemon(true);
@@ -68,7 +84,10 @@ class EndToEndIT {
     ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
     pb.environment().put("INTRODUCER_NO_BUILD", "1");
     pb.environment().putAll(env);
-    Proc p = new Proc(pb.start());
+    java.nio.file.Path log = java.nio.file.Files.createTempFile("introducer-proc-", ".log");
+    log.toFile().deleteOnExit();
+    pb.redirectOutput(log.toFile());
+    Proc p = new Proc(pb.start(), log);
     procs.add(p);
     return p;
   }
@@ -128,6 +147,7 @@ class EndToEndIT {
 
     node.process.destroy(); // SIGTERM
     assertThat(node.process.waitFor(30, TimeUnit.SECONDS)).as("node exits after SIGTERM").isTrue();
+    assertThat(node.process.exitValue()).as("exit status after SIGTERM (128 + 15)").isEqualTo(143);
     node.await("Stopped", 5);
   }
 
