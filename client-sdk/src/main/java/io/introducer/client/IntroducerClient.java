@@ -241,12 +241,12 @@ public final class IntroducerClient implements AutoCloseable {
       }
       case APP_DATA -> {
         Channel ch = sessions.route(source);
-        if (ch == null) {
-          rt.countDrop("data from an address without a channel", source);
-        } else {
-          byte[] payload = new byte[datagram.length - 1];
-          System.arraycopy(datagram, 1, payload, 0, payload.length);
+        byte[] payload = new byte[datagram.length - 1];
+        System.arraycopy(datagram, 1, payload, 0, payload.length);
+        if (ch != null) {
           ch.deliver(payload);
+        } else if (!sessions.holdEarly(source, payload)) {
+          rt.countDrop("data from an address without a channel", source);
         }
       }
       default -> rt.countDrop("unknown first byte " + (datagram[0] & 0xFF), source);

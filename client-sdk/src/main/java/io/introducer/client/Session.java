@@ -49,6 +49,9 @@ final class Session {
     void closed(Session s);
 
     void route(InetSocketAddress address, Channel channel);
+
+    /** {@code address} sent a valid PUNCH while we still punch: its data may arrive before we open. */
+    void provenWhilePunching(InetSocketAddress address);
   }
 
   private enum State { PUNCHING, OPEN, CLOSED }
@@ -257,9 +260,18 @@ final class Session {
   }
 
   private void prove(InetSocketAddress source) {
-    if (proven.size() < MAX_TARGETS && proven.add(source) && channel != null) {
-      owner.route(source, channel);
+    if (proven.size() < MAX_TARGETS && proven.add(source)) {
+      if (channel != null) {
+        owner.route(source, channel);
+      } else {
+        owner.provenWhilePunching(source);
+      }
     }
+  }
+
+  /** Addresses that sent this session a valid PUNCH. */
+  Set<InetSocketAddress> provenAddresses() {
+    return Set.copyOf(proven);
   }
 
   private void open(InetSocketAddress source, long rttNanos, long now) {

@@ -47,6 +47,10 @@ final class Sessions implements Session.Owner {
   private final Map<String, Attempt> attempts = new HashMap<>();
   private final LinkedHashMap<String, Long> retired = new LinkedHashMap<>();
   private final Map<InetSocketAddress, Channel> routes = new ConcurrentHashMap<>();
+  /** Data that arrived from a proven address before our side of the punch completed, delivered on open. */
+  private final Map<InetSocketAddress, ArrayDeque<byte[]>> early = new ConcurrentHashMap<>();
+  static final int MAX_EARLY_FRAMES = 32;
+  static final int MAX_EARLY_ADDRESSES = 256;
   private final ArrayDeque<Channel> unclaimed = new ArrayDeque<>();
   private Consumer<PeerChannel> incomingListener;
   private boolean closed;
@@ -72,6 +76,24 @@ final class Sessions implements Session.Owner {
   /** Receiver thread: the open channel data from {@code source} belongs to, or null. */
   Channel route(InetSocketAddress source) {
     return routes.get(source);
+  }
+
+  /**
+   * Receiver thread: keeps a data frame from an address that proved itself in a session still punching (the peer
+   * connected one round trip before we did and already sends). False when not held: drop it.
+   */
+  boolean holdEarly(InetSocketAddress source, byte[] payload) {
+    ArrayDeque<byte[]> q = early.get(source);
+    if (q == null) {
+      return false;
+    }
+    synchronized (q) {
+      if (q.size() >= MAX_EARLY_FRAMES) {
+        return false;
+      }
+      q.add(payload);
+      return true;
+    }
   }
 
   // ------------------------------------------------------------------------------------------ connect
@@ -279,11 +301,27 @@ final class Sessions implements Session.Owner {
     forget(s);
     Channel ch = s.channel();
     routes.values().removeIf(c -> c == ch);
+    s.provenAddresses().forEach(early::remove);
   }
 
   @Override
   public void route(InetSocketAddress address, Channel channel) {
     routes.put(address, channel);
+    ArrayDeque<byte[]> held = early.remove(address);
+    if (held != null) {
+      synchronized (held) {
+        for (byte[] frame; (frame = held.poll()) != null;) {
+          channel.deliver(frame);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void provenWhilePunching(InetSocketAddress address) {
+    if (early.size() < MAX_EARLY_ADDRESSES) {
+      early.putIfAbsent(address, new ArrayDeque<>());
+    }
   }
 
   private void forget(Session s) {
@@ -371,5 +409,6 @@ final class Sessions implements Session.Owner {
     }
     unclaimed.clear();
     routes.clear();
+    early.clear();
   }
 }

@@ -56,6 +56,22 @@ class PeerConnectionTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
+  @ParameterizedTest(name = "NAT delays a={0} ms, b={1} ms")
+  @CsvSource({"0, 0", "40, 0", "0, 40", "80, 10"})
+  void dataSentTheMomentWeConnectReachesAPeerStillCompletingItsPunch(long delayA, long delayB) throws Exception {
+    SimulatedNat natA = sim.addNat(delayed(delayA));
+    SimulatedNat natB = sim.addNat(delayed(delayB));
+    String bId = id("b");
+    IntroducerClient a = peers.start(id("a"), natA.addHost());
+    IntroducerClient b = peers.start(bId, natB.addHost());
+    BlockingQueue<PeerChannel> toB = incoming(b);
+
+    PeerChannel ab = connect(a, bId);
+    ab.send(utf8("first"));
+    PeerChannel ba = take(toB);
+    assertThat(next(messages(ba))).isEqualTo("first");
+  }
+
   @Test
   void peersBehindPortRestrictedConesConnectDirectlyAndExchangeMessagesBothWays() throws Exception {
     SimulatedNat natA = sim.addNat(NatBehavior.portRestrictedCone());

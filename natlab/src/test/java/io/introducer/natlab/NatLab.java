@@ -150,9 +150,11 @@ final class NatLab implements AutoCloseable {
 
   /** Drops about {@code percent}% of packets the router forwards in either direction (nftables numgen). */
   void addLoss(Router router, int percent) throws IOException {
-    sh("ip", "netns", "exec", router.ns(), "nft", "add table inet lab; "
-        + "add chain inet lab fwd { type filter hook forward priority -10 ; policy accept ; } ; "
-        + "add rule inet lab fwd numgen random mod 100 < " + percent + " drop");
+    sh("ip", "netns", "exec", router.ns(), "nft", "add", "table", "inet", "lab");
+    sh("ip", "netns", "exec", router.ns(), "nft", "add", "chain", "inet", "lab", "lossy",
+        "{ type filter hook forward priority -10 ; policy accept ; }");
+    sh("ip", "netns", "exec", router.ns(), "nft", "add", "rule", "inet", "lab", "lossy",
+        "numgen", "random", "mod", "100", "<", String.valueOf(percent), "drop");
   }
 
   void flushConntrack() throws IOException {
