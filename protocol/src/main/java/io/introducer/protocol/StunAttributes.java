@@ -59,6 +59,9 @@ public final class StunAttributes {
   public static final int STRATEGY = 0xC10D;
   public static final int NAT_PROFILE = 0xC10E;
   public static final int PUNCH_PARAMS = 0xC10F;
+  public static final int RELAY_ADDRESS = 0xC110;
+  public static final int RELAY_USERNAME = 0xC111;
+  public static final int RELAY_PASSWORD = 0xC112;
 
   /** RFC 8489 section 14: types 0x0000-0x7FFF must be understood or the request is rejected (420). */
   public static boolean isComprehensionRequired(int type) {

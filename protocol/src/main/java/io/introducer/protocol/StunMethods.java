@@ -31,6 +31,8 @@ public final class StunMethods {
   public static final int CLOSE = 0x066;
   /** Peer to introducer: remove the registration now. */
   public static final int DEREGISTER = 0x067;
+  /** Peer to introducer to the other peer: late candidates (e.g. a relayed address) for a session. */
+  public static final int UPDATE = 0x068;
 
   public static String name(int method) {
     switch (method) {
@@ -49,6 +51,7 @@ public final class StunMethods {
       case RESULT: return "Result";
       case CLOSE: return "Close";
       case DEREGISTER: return "Deregister";
+      case UPDATE: return "Update";
       default: return String.format("0x%03X", method);
     }
   }

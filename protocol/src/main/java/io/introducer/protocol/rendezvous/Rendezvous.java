@@ -49,4 +49,20 @@ public final class Rendezvous {
     }
     return out;
   }
+
+  /**
+   * Masks (or unmasks) a relay password for one peer: XOR with the first bytes of
+   * HMAC-SHA256(peerKey, "introducer-relay-password|" || transactionId). Passwords longer than 32 bytes are refused.
+   */
+  public static byte[] maskRelayPassword(byte[] password, byte[] peerKey, byte[] transactionId) {
+    if (password.length > 32) {
+      throw new IllegalArgumentException("relay password longer than 32 bytes");
+    }
+    byte[] mask = Hmac.sha256(peerKey, "introducer-relay-password|".getBytes(StandardCharsets.UTF_8), transactionId);
+    byte[] out = new byte[password.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (byte) (password[i] ^ mask[i]);
+    }
+    return out;
+  }
 }
