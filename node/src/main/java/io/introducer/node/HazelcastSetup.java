@@ -27,6 +27,9 @@ final class HazelcastSetup {
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
     // Fail fast when a TCP-IP member list names nodes that are down (default waits far longer).
     config.setProperty("hazelcast.tcp.join.port.try.count", "3");
+    // A dead node must be noticed in seconds, not Hazelcast's default minute: its peers re-register elsewhere.
+    config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(cluster.getInteger("heartbeatSeconds", 1)));
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(cluster.getInteger("maxNoHeartbeatSeconds", 5)));
 
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(cluster.getInteger("port", 5701));
