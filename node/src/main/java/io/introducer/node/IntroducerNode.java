@@ -1,5 +1,13 @@
 package io.introducer.node;
 
+import com.hazelcast.config.Config;
+import io.introducer.dashboard.AccessControl;
+import io.introducer.dashboard.DashboardConfig;
+import io.introducer.dashboard.DashboardSources;
+import io.introducer.dashboard.DashboardVerticle;
+import io.introducer.dashboard.NodeHttpServer;
+import io.introducer.dashboard.metrics.IntroducerMeters;
+import io.introducer.dashboard.metrics.NodeMetrics;
 import io.introducer.relay.RelayVerticle;
 import io.introducer.rendezvous.IntroducerVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -11,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -27,7 +36,14 @@ public final class IntroducerNode {
   private final List<String> deploymentIds = new ArrayList<>();
   private IntroducerVerticle introducer;
   private RelayVerticle relay;
+  private DashboardVerticle dashboard;
   private HazelcastClusterManager clusterManager;
+  private final NodeMetrics metrics = new NodeMetrics();
+  private final DashboardSources sources = new DashboardSources()
+      .registry(() -> introducer == null ? null : introducer.registry())
+      .sessions(() -> introducer == null ? null : introducer.sessions());
+  private NodeHttpServer httpServer;
+  private AccessControl access;
   private volatile int httpPort;
   private volatile boolean ready;
 
@@ -39,6 +55,12 @@ public final class IntroducerNode {
   record Args(Path confFile, boolean help) {}
 
   public static void main(String[] args) {
+    String logFormat = System.getenv("INTRODUCER_LOG_FORMAT");
+    if (logFormat != null && !logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("introducer-node: INTRODUCER_LOG_FORMAT must be 'text' or 'json', not '" + logFormat + "'");
+      System.exit(2);
+      return;
+    }
     Args parsed;
     try {
       parsed = parseArgs(args);
@@ -126,8 +148,23 @@ public final class IntroducerNode {
   public Future<Void> start() {
     List<Role> roles = config.roles();
     JsonObject cluster = config.section("cluster");
-    VertxOptions options = new VertxOptions();
-    VertxBuilder builder = Vertx.builder();
+    JsonObject http = config.section("http");
+    String httpHost = http.getString("host", "").isBlank() ? config.bindHost() : http.getString("host");
+    int httpPortSetting = http.getInteger("port", 8080);
+    // Checked before anything binds: the dashboard's credentials also guard /metrics on every node.
+    DashboardConfig dashboardConfig;
+    try {
+      dashboardConfig = DashboardConfig.fromJson(config.section("dashboard"));
+      dashboardConfig.checkExposure(httpHost, roles.contains(Role.DASHBOARD));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    access = new AccessControl(dashboardConfig, Clock.systemUTC());
+    String nodeName = config.section("node").getString("id", "");
+    String httpAddress = httpPortSetting == 0 ? "" : (httpHost.contains(":") ? "[" + httpHost + "]" : httpHost)
+        + ":" + httpPortSetting;
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics.vertxOptions());
+    VertxBuilder builder = Vertx.builder().withMetrics(metrics.vertxMetricsFactory());
     Future<Vertx> started;
     if (cluster.getBoolean("enabled", true)) {
       options.getEventBusOptions()
@@ -137,7 +174,9 @@ public final class IntroducerNode {
       if (!publicHost.isBlank()) {
         options.getEventBusOptions().setClusterPublicHost(publicHost);
       }
-      clusterManager = new HazelcastClusterManager(HazelcastSetup.fromJson(cluster));
+      Config hazelcast = HazelcastSetup.fromJson(cluster);
+      ClusterNodes.describe(hazelcast, nodeName, roles, httpAddress);
+      clusterManager = new HazelcastClusterManager(hazelcast);
       started = builder.with(options).withClusterManager(clusterManager).buildClustered();
     } else {
       started = Future.succeededFuture(builder.with(options).build());
@@ -148,9 +187,9 @@ public final class IntroducerNode {
         log.info("Joined cluster '{}' (event bus on {}:{})", cluster.getString("name"),
             cluster.getString("eventBusHost"), cluster.getInteger("eventBusPort"));
       }
-      JsonObject http = config.section("http");
-      String httpHost = http.getString("host", "");
-      return new HealthServer(v, this::readiness).listen(httpHost.isBlank() ? config.bindHost() : httpHost, http.getInteger("port", 8080))
+      sources.nodes(new ClusterNodes(clusterManager, nodeName, roles, httpAddress, () -> ready));
+      httpServer = new NodeHttpServer(v, this::readiness, metrics, access);
+      return httpServer.listen(httpHost, httpPortSetting)
           .onSuccess(p -> httpPort = p)
           .compose(p -> deployRoles(roles));
     }).onSuccess(v -> {
@@ -176,7 +215,10 @@ public final class IntroducerNode {
             .put("apps", config.apps());
         introducer = new IntroducerVerticle();
         return vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf))
-            .onSuccess(deploymentIds::add).mapEmpty();
+            .onSuccess(deploymentIds::add)
+            .onSuccess(id -> metrics.bind(new IntroducerMeters(introducer.counters(), introducer::registry,
+                introducer::sessions, Clock.systemUTC())))
+            .mapEmpty();
       }
       case RELAY -> {
         JsonObject conf = config.section("relay").put("host", config.bindHost());
@@ -190,7 +232,16 @@ public final class IntroducerNode {
         }
         relay = new RelayVerticle();
         return vertx.deployVerticle(relay, new DeploymentOptions().setConfig(conf))
-            .onSuccess(deploymentIds::add).mapEmpty();
+            .onSuccess(deploymentIds::add)
+            .onSuccess(id -> {
+              sources.addRelay(RelayViews.source(relay, config.section("node").getString("id", "")));
+              metrics.bind(RelayViews.meters(relay.counters()));
+            })
+            .mapEmpty();
+      }
+      case DASHBOARD -> {
+        dashboard = new DashboardVerticle(httpServer.router(), access, sources);
+        return vertx.deployVerticle(dashboard).onSuccess(deploymentIds::add).mapEmpty();
       }
       default -> {
         return Future.failedFuture("role " + role + " has no verticle");
@@ -233,7 +284,17 @@ public final class IntroducerNode {
     return report.put("ready", ready && v != null && clusterOk);
   }
 
-  /** The bound HTTP port of /health and /readiness. */
+  /** The dashboard verticle when this node has that role. */
+  public DashboardVerticle dashboard() {
+    return dashboard;
+  }
+
+  /** The node's Prometheus registry (served on /metrics). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The bound HTTP port of /health, /readiness, /metrics and, with the dashboard role, the dashboard. */
   public int httpPort() {
     return httpPort;
   }

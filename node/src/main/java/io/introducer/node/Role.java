@@ -9,7 +9,9 @@ public enum Role {
   /** The UDP rendezvous: STUN Binding, registrations, introductions. */
   INTRODUCER,
   /** The TURN relay (RFC 8656) on UDP, for peers that cannot reach each other directly. */
-  RELAY;
+  RELAY,
+  /** The dashboard page and JSON API on the node's HTTP port (see the dashboard module). */
+  DASHBOARD;
 
   public static Role parse(String name) {
     try {

@@ -27,7 +27,7 @@ class NodeConfigTest {
     assertThat(c.section("introducer").getInteger("port")).isEqualTo(3478);
     assertThat(c.section("cluster").getString("join")).isEqualTo("tcp-ip");
     assertThat(c.apps().getJsonObject(0).getString("id")).isEqualTo("demo");
-    assertThat(c.roles()).containsExactly(Role.INTRODUCER, Role.RELAY);
+    assertThat(c.roles()).containsExactly(Role.INTRODUCER, Role.RELAY, Role.DASHBOARD);
     assertThat(c.appliedOverrides()).isEmpty();
   }
 
