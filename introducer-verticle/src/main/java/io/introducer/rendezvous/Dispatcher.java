@@ -11,38 +11,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * First stop of every datagram: demultiplexes, decodes, answers Binding and routes the rest. Anything it
- * cannot use is dropped and counted by reason; nothing thrown while handling a packet escapes.
+ * First stop of every datagram: demultiplexes, decodes, answers Binding (with the RFC 5780 attributes of
+ * docs/PROTOCOL.md section 6) and routes the rest. Rendezvous traffic is served on the primary sockets only.
+ * Anything it cannot use is dropped and counted by reason; nothing thrown while handling a packet escapes.
  */
 final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
+  /** RFC 5780 section 7.2: CHANGE-REQUEST flags. */
+  static final int CHANGE_IP = 0x04;
+  static final int CHANGE_PORT = 0x02;
+  /** A RESPONSE-PORT redirect is refused when the response would exceed the request by more than this. */
+  static final int MAX_REDIRECT_GROWTH = 64;
+
   private final IntroducerConfig config;
-  private final Outbound out;
+  private final Endpoints endpoints;
   private final IntroducerCounters counters;
   private final PeerRequests peerRequests;
   private final Introductions introductions;
 
-  Dispatcher(IntroducerConfig config, Outbound out, IntroducerCounters counters, PeerRequests peerRequests,
+  Dispatcher(IntroducerConfig config, Endpoints endpoints, IntroducerCounters counters, PeerRequests peerRequests,
       Introductions introductions) {
     this.config = config;
-    this.out = out;
+    this.endpoints = endpoints;
     this.counters = counters;
     this.peerRequests = peerRequests;
     this.introductions = introductions;
   }
 
-  void onDatagram(byte[] data, InetSocketAddress from) {
+  /** A datagram from {@code from} received on the socket {@code local}. */
+  void onDatagram(byte[] data, InetSocketAddress from, Endpoints.Endpoint local) {
     counters.packetsIn.increment();
     try {
-      route(data, from);
+      route(data, from, local);
     } catch (RuntimeException e) {
       log.error("Bug while handling a datagram from {}", from, e);
       counters.drop("internal-error");
     }
   }
 
-  private void route(byte[] data, InetSocketAddress from) {
+  private void route(byte[] data, InetSocketAddress from, Endpoints.Endpoint local) {
     if (data.length == 0 || Demux.classify(data[0]) != Demux.Kind.STUN) {
       counters.drop("not-stun");
       return;
@@ -56,7 +64,7 @@ final class Dispatcher {
       return;
     }
     switch (m.messageClass()) {
-      case REQUEST -> request(m, from);
+      case REQUEST -> request(m, from, local);
       case INDICATION -> {
         // Binding indications are RFC 8489 keepalives: nothing to do. Nothing else is expected.
         if (m.method() != StunMethods.BINDING) {
@@ -64,37 +72,116 @@ final class Dispatcher {
         }
       }
       case SUCCESS_RESPONSE, ERROR_RESPONSE -> {
-        if (!introductions.onResponse(m)) {
+        if (!local.primary()) {
+          counters.drop("not-primary");
+        } else if (!introductions.onResponse(m)) {
           counters.drop("unmatched-response");
         }
       }
     }
   }
 
-  private void request(StunMessage m, InetSocketAddress from) {
+  private void request(StunMessage m, InetSocketAddress from, Endpoints.Endpoint local) {
     switch (m.method()) {
-      case StunMethods.BINDING -> binding(m, from);
+      case StunMethods.BINDING -> binding(m, from, local);
       case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.CONNECT, StunMethods.RESULT,
-          StunMethods.DEREGISTER -> peerRequests.handle(m, from);
+          StunMethods.DEREGISTER, StunMethods.UPDATE -> {
+        if (local.primary()) {
+          peerRequests.handle(m, from);
+        } else {
+          counters.drop("not-primary"); // the alternate sockets exist for NAT behaviour tests only
+        }
+      }
       default -> counters.drop("unsupported-method");
     }
   }
 
-  private void binding(StunMessage request, InetSocketAddress from) {
+  /**
+   * Binding: XOR-MAPPED-ADDRESS and MAPPED-ADDRESS of the source, RESPONSE-ORIGIN of the answering socket,
+   * OTHER-ADDRESS of the receiving one, SOFTWARE, FINGERPRINT when the request had one. CHANGE-REQUEST picks the
+   * answering socket (420 naming it when this node has none such). RESPONSE-PORT redirects the answer, errors
+   * included, to that port of the source IP, unless the answer would be more than {@link #MAX_REDIRECT_GROWTH}
+   * bytes larger than the request: then a 400 goes to the source instead (no amplification towards a third port).
+   */
+  private void binding(StunMessage request, InetSocketAddress from, Endpoints.Endpoint local) {
+    counters.bindings.increment();
+    InetSocketAddress to = from;
+    byte[] responsePort = request.get(StunAttributes.RESPONSE_PORT);
+    if (responsePort != null) {
+      int port = responsePort.length == 4 ? ((responsePort[0] & 0xFF) << 8) | (responsePort[1] & 0xFF) : 0;
+      if (port == 0) {
+        local.send(error(request, 400, "bad request: RESPONSE-PORT", null), from);
+        return;
+      }
+      to = new InetSocketAddress(from.getAddress(), port);
+    }
     List<Integer> unknown = request.unknownComprehensionRequired();
-    StunMessage.Builder response = unknown.isEmpty()
-        ? StunMessage.successFor(request)
-            .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, from)
-            .addAddress(StunAttributes.MAPPED_ADDRESS, from)
-        : StunMessage.errorFor(request, 420, "unknown attribute").addUnknownAttributes(unknown);
+    if (!unknown.isEmpty()) {
+      answer(request, error(request, 420, "unknown attribute", unknown), local, local, from, to);
+      return;
+    }
+    Endpoints.Endpoint responder = local;
+    byte[] change = request.get(StunAttributes.CHANGE_REQUEST);
+    if (change != null) {
+      if (change.length != 4) {
+        answer(request, error(request, 400, "bad request: CHANGE-REQUEST", null), local, local, from, to);
+        return;
+      }
+      responder = endpoints.changed(local, (change[3] & CHANGE_IP) != 0, (change[3] & CHANGE_PORT) != 0);
+      if (responder == null) {
+        // RFC 5780 section 6.1: a change this node cannot make is a 420 naming CHANGE-REQUEST.
+        answer(request, error(request, 420, "unknown attribute", List.of(StunAttributes.CHANGE_REQUEST)), local,
+            local, from, to);
+        return;
+      }
+      if (responder != local) {
+        counters.changeRequests.increment();
+      }
+    }
+    StunMessage.Builder response = StunMessage.successFor(request)
+        .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, from)
+        .addAddress(StunAttributes.MAPPED_ADDRESS, from);
+    if (responder.responseOrigin() != null) {
+      response.add(StunAttributes.RESPONSE_ORIGIN, responder.responseOrigin());
+    }
+    if (local.otherAddress() != null) {
+      response.add(StunAttributes.OTHER_ADDRESS, local.otherAddress());
+    }
     response.addString(StunAttributes.SOFTWARE, config.software());
     if (request.hasFingerprint()) {
       response.fingerprint();
     }
-    if (!unknown.isEmpty()) {
-      counters.error(420);
+    answer(request, response.encode(), responder, local, from, to);
+  }
+
+  /**
+   * Sends a Binding answer from {@code responder} to {@code to}; when {@code to} is a RESPONSE-PORT redirect that
+   * would amplify, a 400 goes from {@code local} to the request's source instead.
+   */
+  private void answer(StunMessage request, byte[] answer, Endpoints.Endpoint responder, Endpoints.Endpoint local,
+      InetSocketAddress from, InetSocketAddress to) {
+    if (to != from) {
+      if (answer.length > request.length() + MAX_REDIRECT_GROWTH) {
+        local.send(error(request, 400, "bad request: RESPONSE-PORT refused: the response would exceed the request by"
+            + " more than " + MAX_REDIRECT_GROWTH + " bytes; pad the request", null), from);
+        return;
+      }
+      counters.responsePortRedirects.increment();
     }
-    counters.bindings.increment();
-    out.send(response.encode(), from);
+    responder.send(answer, to);
+  }
+
+  /** A Binding error response: SOFTWARE, and FINGERPRINT when the request had one. */
+  private byte[] error(StunMessage request, int code, String reason, List<Integer> unknown) {
+    StunMessage.Builder b = StunMessage.errorFor(request, code, reason);
+    if (unknown != null) {
+      b.addUnknownAttributes(unknown);
+    }
+    b.addString(StunAttributes.SOFTWARE, config.software());
+    if (request.hasFingerprint()) {
+      b.fingerprint();
+    }
+    counters.error(code);
+    return b.encode();
   }
 }

@@ -1,9 +1,12 @@
 package io.introducer.rendezvous;
 
+import io.introducer.protocol.rendezvous.PunchParams;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,6 +19,17 @@ import java.util.regex.Pattern;
  * reported as an {@link IllegalArgumentException} naming the key.
  *
  * @param apps application id to shared secret; secrets are never printed by {@link #toString()}
+ * @param alternatePort P2 of RFC 5780 (docs/PROTOCOL.md section 6): -1 disabled, 0 ephemeral, else a port
+ * @param alternatePortOptional true when {@code alternatePort} was not configured but defaulted: failing to bind it
+ *     is then logged and the introducer runs without it, instead of failing to start
+ * @param alternateHost IP2 of RFC 5780, a second IP literal of this node of the family of {@code host}, or null
+ * @param publicHost the IP literal clients reach {@code host} at (RESPONSE-ORIGIN, OTHER-ADDRESS), or null for
+ *     {@code host} itself; needed when {@code host} is a wildcard or behind a 1:1 NAT
+ * @param host6 an IPv6 literal on which a second primary socket serves everything over IPv6, or null
+ * @param punchParams PUNCH-PARAMS of birthday sessions (socket count, probe count, pacing)
+ * @param predictionWindow W, the number of PREDICTED candidates of a sequential allocator (docs/PROTOCOL.md
+ *     section 7)
+ * @param relay the TURN server whose credentials CONNECT and INTRODUCE hand out, or null
  */
 public record IntroducerConfig(
     String host,
@@ -26,13 +40,47 @@ public record IntroducerConfig(
     int maxSessions,
     int sessionRetentionSeconds,
     String software,
-    Map<String, String> apps) {
+    Map<String, String> apps,
+    int alternatePort,
+    boolean alternatePortOptional,
+    String alternateHost,
+    String publicHost,
+    String host6,
+    PunchParams punchParams,
+    int predictionWindow,
+    Relay relay) {
+
+  /**
+   * A statically configured TURN server (docs/PROTOCOL.md section 8): its address as peers reach it, the TURN REST
+   * shared secret it checks credentials with, and how long minted credentials live.
+   */
+  public record Relay(InetSocketAddress address, String restSecret, int credentialTtlSeconds) {
+    public static final int DEFAULT_CREDENTIAL_TTL_SECONDS = 3600;
+
+    public Relay {
+      require(address != null && !address.isUnresolved() && !address.getAddress().isAnyLocalAddress()
+          && address.getPort() > 0, "relay.address must be a concrete IP literal and port");
+      require(restSecret != null && !restSecret.isEmpty(), "relay.restSecret must be a non-empty string");
+      require(credentialTtlSeconds >= 60 && credentialTtlSeconds <= 7 * 86_400,
+          "relay.credentialTtlSeconds must be 60-604800, got " + credentialTtlSeconds);
+    }
+
+    @Override
+    public String toString() {
+      return "Relay[address=" + SessionJson.address(address) + ", restSecret=***, credentialTtlSeconds="
+          + credentialTtlSeconds + "]";
+    }
+  }
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3478;
   /** The well-known demo credentials of the examples: fine on loopback, a hole anywhere else. */
   public static final String DEMO_APP_ID = "demo";
   public static final String DEMO_APP_SECRET = "demo-secret";
+  /** Default of {@code predictionWindow}. */
+  public static final int DEFAULT_PREDICTION_WINDOW = 16;
+  /** Bounds the PREDICTED candidates so that CONNECT success and INTRODUCE stay well inside one datagram. */
+  public static final int MAX_PREDICTION_WINDOW = 32;
 
   private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -56,21 +104,86 @@ public record IntroducerConfig(
       require(app.getValue() != null && !app.getValue().isEmpty(), "apps: secret of \"" + app.getKey() + "\" is empty");
     }
     apps = Collections.unmodifiableMap(new LinkedHashMap<>(apps));
+    require(alternatePort >= -1 && alternatePort <= 65535,
+        "alternatePort must be -1 (disabled), 0 (ephemeral) or a port, got " + alternatePort);
+    require(alternatePort <= 0 || alternatePort != port, "alternatePort must differ from port " + port);
+    if (alternateHost != null) {
+      InetAddress ip2 = literal(alternateHost, "alternateHost");
+      InetAddress ip1 = literal(host, "host (with alternateHost)");
+      require(!ip1.isAnyLocalAddress() && !ip2.isAnyLocalAddress(),
+          "alternateHost needs host and alternateHost to be concrete addresses, not wildcards");
+      require(ip1.getClass() == ip2.getClass(), "alternateHost must be of the same address family as host");
+      require(!ip1.equals(ip2), "alternateHost must differ from host");
+    }
+    if (publicHost != null) {
+      InetAddress pub = literal(publicHost, "publicHost");
+      require(!pub.isAnyLocalAddress(), "publicHost must be a concrete address");
+      require(pub instanceof Inet6Address == host.contains(":"), "publicHost must be of the same address family as host");
+    }
+    if (host6 != null) {
+      require(literal(host6, "host6") instanceof Inet6Address, "host6 must be an IPv6 literal, got " + host6);
+      require(!host.contains(":"), "host6 is a second, IPv6 socket next to an IPv4 host; host is already IPv6");
+    }
+    require(punchParams != null, "punchParams must not be null");
+    require(punchParams.socketCount() >= 1 && punchParams.probeCount() >= 1,
+        "punchParams: socketCount and probeCount must be at least 1");
+    require(predictionWindow >= 1 && predictionWindow <= MAX_PREDICTION_WINDOW,
+        "predictionWindow must be 1-" + MAX_PREDICTION_WINDOW + ", got " + predictionWindow);
+  }
+
+  /** The configuration of the first version: no RFC 5780 alternate host, IPv6 socket or relay; defaults otherwise. */
+  public IntroducerConfig(String host, int port, int registrationLifetimeSeconds, int punchWindowMillis,
+      int maxRegistrations, int maxSessions, int sessionRetentionSeconds, String software, Map<String, String> apps) {
+    this(host, port, registrationLifetimeSeconds, punchWindowMillis, maxRegistrations, maxSessions,
+        sessionRetentionSeconds, software, apps, defaultAlternatePort(port), true, null, null, null,
+        PunchParams.DEFAULT, DEFAULT_PREDICTION_WINDOW, null);
+  }
+
+  /** P2 when not configured: port + 2 (3478 -> 3480: 3479 is the relay's), port - 2 at the top of the range, 0 for 0. */
+  public static int defaultAlternatePort(int port) {
+    if (port <= 0) {
+      return 0;
+    }
+    return port + 2 <= 65535 ? port + 2 : port - 2;
   }
 
   /** Parses and validates the verticle's JSON config; absent keys take their defaults, unknown keys are ignored. */
   public static IntroducerConfig fromJson(JsonObject json) {
     JsonObject j = json == null ? new JsonObject() : json;
+    int port = integer(j, "port", DEFAULT_PORT);
+    boolean alternateDefaulted = j.getValue("alternatePort") == null;
     return new IntroducerConfig(
         string(j, "host", DEFAULT_HOST),
-        integer(j, "port", DEFAULT_PORT),
+        port,
         integer(j, "registrationLifetimeSeconds", 60),
         integer(j, "punchWindowMillis", 10_000),
         integer(j, "maxRegistrations", 1_000_000),
         integer(j, "maxSessions", 100_000),
         integer(j, "sessionRetentionSeconds", 3600),
         string(j, "software", "Introducer"),
-        apps(j.getValue("apps")));
+        apps(j.getValue("apps")),
+        integer(j, "alternatePort", defaultAlternatePort(port)),
+        alternateDefaulted,
+        string(j, "alternateHost", null),
+        string(j, "publicHost", null),
+        string(j, "host6", null),
+        punchParams(j.getValue("punchParams")),
+        integer(j, "predictionWindow", DEFAULT_PREDICTION_WINDOW),
+        relay(j.getValue("relay")));
+  }
+
+  /**
+   * The address RESPONSE-ORIGIN and OTHER-ADDRESS name for {@code host}: {@code publicHost}, else {@code host}
+   * when it is a concrete IP literal, else null (a wildcard or a name: those attributes are then left out).
+   */
+  public InetAddress advertisedHost() {
+    InetAddress a = tryLiteral(publicHost != null ? publicHost : host);
+    return a == null || a.isAnyLocalAddress() ? null : a;
+  }
+
+  /** Lifetime of minted TURN credentials: the static relay's, else its default (a plugged-in selector's relays). */
+  public int relayCredentialTtlSeconds() {
+    return relay != null ? relay.credentialTtlSeconds() : Relay.DEFAULT_CREDENTIAL_TTL_SECONDS;
   }
 
   /** The shared secret of {@code appId}, or null for an unknown app. */
@@ -105,12 +218,44 @@ public record IntroducerConfig(
         + ", registrationLifetimeSeconds=" + registrationLifetimeSeconds + ", punchWindowMillis=" + punchWindowMillis
         + ", maxRegistrations=" + maxRegistrations + ", maxSessions=" + maxSessions
         + ", sessionRetentionSeconds=" + sessionRetentionSeconds + ", software=" + software
-        + ", apps=" + apps.keySet() + "]";
+        + ", apps=" + apps.keySet() + ", alternatePort=" + alternatePort
+        + (alternatePortOptional ? " (default)" : "") + ", alternateHost=" + alternateHost
+        + ", publicHost=" + publicHost + ", host6=" + host6 + ", punchParams=" + punchParams
+        + ", predictionWindow=" + predictionWindow + ", relay=" + relay + "]";
   }
 
   private static void require(boolean ok, String message) {
     if (!ok) {
       throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** Parses an IP literal ({@code [v6]} brackets accepted) without any DNS lookup; anything else is refused. */
+  static InetAddress literal(String value, String key) {
+    InetAddress a = tryLiteral(value);
+    require(a != null, key + " must be an IP literal, got " + value);
+    return a;
+  }
+
+  /** The IP literal {@code value} stands for, or null when it is not one (a name is never looked up). */
+  static InetAddress tryLiteral(String value) {
+    if (value == null) {
+      return null;
+    }
+    String h = value.startsWith("[") && value.endsWith("]") ? value.substring(1, value.length() - 1) : value;
+    if (IPV4_LITERAL.matcher(h).matches()) {
+      for (String octet : h.split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          return null; // else InetAddress would take it for a name and ask DNS
+        }
+      }
+    } else if (!h.contains(":")) {
+      return null;
+    }
+    try {
+      return InetAddress.getByName(h); // a literal: parsed, never looked up
+    } catch (UnknownHostException e) {
+      return null;
     }
   }
 
@@ -133,6 +278,53 @@ public record IntroducerConfig(
     long l = ((Number) v).longValue();
     require(l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE, key + " is out of range: " + v);
     return (int) l;
+  }
+
+  private static PunchParams punchParams(Object v) {
+    if (v == null) {
+      return PunchParams.DEFAULT;
+    }
+    require(v instanceof JsonObject, "punchParams must be an object {socketCount, probeCount, probesPerSecond}");
+    JsonObject p = (JsonObject) v;
+    int sockets = integer(p, "socketCount", PunchParams.DEFAULT.socketCount());
+    int probes = integer(p, "probeCount", PunchParams.DEFAULT.probeCount());
+    int rate = integer(p, "probesPerSecond", PunchParams.DEFAULT.probesPerSecond());
+    require(sockets >= 1 && sockets <= 0xFFFF, "punchParams.socketCount must be 1-65535, got " + sockets);
+    require(probes >= 1 && probes <= 0xFFFF, "punchParams.probeCount must be 1-65535, got " + probes);
+    require(rate >= 1 && rate <= 0xFFFF, "punchParams.probesPerSecond must be 1-65535, got " + rate);
+    return new PunchParams(sockets, probes, rate);
+  }
+
+  private static Relay relay(Object v) {
+    if (v == null) {
+      return null;
+    }
+    require(v instanceof JsonObject, "relay must be an object {address, restSecret, credentialTtlSeconds}");
+    JsonObject r = (JsonObject) v;
+    String address = string(r, "address", null);
+    require(address != null, "relay.address must be \"ip:port\"");
+    String secret = string(r, "restSecret", null);
+    require(secret != null, "relay.restSecret must be a non-empty string");
+    return new Relay(hostPort(address, "relay.address"), secret,
+        integer(r, "credentialTtlSeconds", Relay.DEFAULT_CREDENTIAL_TTL_SECONDS));
+  }
+
+  /** "1.2.3.4:3479" or "[::1]:3479", without DNS. */
+  static InetSocketAddress hostPort(String value, String key) {
+    int colon = value.lastIndexOf(':');
+    require(colon > 0 && colon < value.length() - 1, key + " must be \"ip:port\", got " + value);
+    String h = value.substring(0, colon);
+    require(!h.contains(":") || (h.startsWith("[") && h.endsWith("]")),
+        key + ": an IPv6 address goes in brackets, [::1]:3479, got " + value);
+    int port;
+    try {
+      port = Integer.parseInt(value.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be \"ip:port\", got " + value, e);
+    }
+    require(port >= 1 && port <= 65535, key + ": port must be 1-65535, got " + value);
+    InetAddress ip = literal(h, key);
+    return new InetSocketAddress(ip, port);
   }
 
   private static Map<String, String> apps(Object v) {

@@ -18,6 +18,12 @@ public final class IntroducerCounters {
   final LongAdder introductionsAcked = new LongAdder();
   final LongAdder introductionsTimedOut = new LongAdder();
   final LongAdder results = new LongAdder();
+  final LongAdder updates = new LongAdder();
+  final LongAdder updatesForwarded = new LongAdder();
+  final LongAdder updatesAcked = new LongAdder();
+  final LongAdder updatesTimedOut = new LongAdder();
+  final LongAdder changeRequests = new LongAdder();
+  final LongAdder responsePortRedirects = new LongAdder();
   final LongAdder retransmissionsAnswered = new LongAdder();
   private final Map<String, LongAdder> drops = new ConcurrentHashMap<>();
   private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
@@ -78,6 +84,35 @@ public final class IntroducerCounters {
   /** RESULT reports recorded. */
   public long results() {
     return results.sum();
+  }
+
+  /** UPDATE requests accepted from peers. */
+  public long updates() {
+    return updates.sum();
+  }
+
+  /** UPDATE transactions started towards the other peer of a session. */
+  public long updatesForwarded() {
+    return updatesForwarded.sum();
+  }
+
+  public long updatesAcked() {
+    return updatesAcked.sum();
+  }
+
+  /** Forwarded UPDATEs given up after the last retransmission. */
+  public long updatesTimedOut() {
+    return updatesTimedOut.sum();
+  }
+
+  /** Binding requests answered from another socket as their CHANGE-REQUEST asked. */
+  public long changeRequests() {
+    return changeRequests.sum();
+  }
+
+  /** Binding responses sent to the port a RESPONSE-PORT named. */
+  public long responsePortRedirects() {
+    return responsePortRedirects.sum();
   }
 
   /** Request retransmissions answered from the transaction cache. */

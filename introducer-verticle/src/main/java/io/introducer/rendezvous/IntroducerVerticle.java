@@ -2,12 +2,10 @@ package io.introducer.rendezvous;
 
 import io.introducer.rendezvous.impl.InMemoryRegistry;
 import io.introducer.rendezvous.impl.InMemorySessionStore;
+import io.introducer.rendezvous.impl.PublishingSessionStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.datagram.DatagramSocketOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -16,12 +14,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public UDP introducer: STUN Binding plus the rendezvous protocol of docs/PROTOCOL.md (REGISTER,
- * KEEPALIVE, CONNECT, INTRODUCE, RESULT, DEREGISTER). Configured by its deployment config, see
- * {@link IntroducerConfig#fromJson}. All state is touched on this verticle's event loop only; the read
- * accessors may be used from any thread once {@link #start()} has completed.
+ * The public UDP introducer: STUN Binding with the RFC 5780 NAT behaviour discovery attributes, plus the
+ * rendezvous protocol of docs/PROTOCOL.md (REGISTER, KEEPALIVE, CONNECT, INTRODUCE, RESULT, DEREGISTER, UPDATE).
+ * Configured by its deployment config, see {@link IntroducerConfig#fromJson}; the relay whose credentials it hands
+ * out comes from the {@code relay} key, or from a {@link RelaySelector} given to the constructor. All state is
+ * touched on this verticle's event loop only; the read accessors may be used from any thread once
+ * {@link #start()} has completed.
  */
 public final class IntroducerVerticle extends VerticleBase {
+  /**
+   * Event-bus address on which every session change is published (cluster-wide when Vert.x is clustered); see
+   * {@link PublishingSessionStore} for the message and {@link SessionJson} for the session's form.
+   */
+  public static final String SESSION_EVENTS = "introducer.session";
+
   private static final Logger log = LoggerFactory.getLogger(IntroducerVerticle.class);
 
   private final IntroducerCounters counters = new IntroducerCounters();
@@ -29,11 +35,27 @@ public final class IntroducerVerticle extends VerticleBase {
   private volatile IntroducerConfig settings;
   private volatile Registry registry;
   private volatile SessionStore sessions;
+  private final RelaySelector relaySelector;
   private volatile int actualPort = -1;
-  private DatagramSocket socket;
+  private volatile int alternatePort = -1;
+  private volatile int actualPort6 = -1;
+  private Endpoints endpoints;
   private Introductions introductions;
   private PeerRequests peerRequests;
   private long sweepTimer = -1;
+
+  /** An introducer handing out the credentials of the relay in its {@code relay} config key, if any. */
+  public IntroducerVerticle() {
+    this(null);
+  }
+
+  /**
+   * An introducer whose sessions get relays from {@code relaySelector} (for instance by load, across a cluster);
+   * null means the {@code relay} config key (a fixed relay, or none).
+   */
+  public IntroducerVerticle(RelaySelector relaySelector) {
+    this.relaySelector = relaySelector;
+  }
 
   @Override
   public Future<?> start() {
@@ -49,17 +71,16 @@ public final class IntroducerVerticle extends VerticleBase {
     }
     settings = cfg;
     registry = new InMemoryRegistry();
-    sessions = new InMemorySessionStore(cfg.maxSessions());
-    socket = vertx.createDatagramSocket(new DatagramSocketOptions().setIpV6(cfg.host().contains(":")));
+    sessions = new PublishingSessionStore(new InMemorySessionStore(cfg.maxSessions()), vertx.eventBus(),
+        SESSION_EVENTS, clock);
+    endpoints = new Endpoints(vertx, counters);
     Dispatcher dispatcher = wire(cfg);
-    socket.handler(packet -> receive(dispatcher, packet));
-    socket.exceptionHandler(e -> log.warn("UDP socket error", e));
-    return socket.listen(cfg.port(), cfg.host()).onSuccess(s -> {
-      actualPort = s.localAddress().port();
-      String host = cfg.host().contains(":") ? "[" + cfg.host() + "]" : cfg.host();
-      log.info("Introducer listening on udp/{}:{}", host, actualPort);
+    return endpoints.listen(cfg, (local, packet) -> receive(dispatcher, local, packet)).onSuccess(v -> {
+      actualPort = endpoints.port(0, false, false);
+      alternatePort = endpoints.port(0, false, true);
+      actualPort6 = endpoints.port(1, false, false);
       sweepTimer = vertx.setPeriodic(sweepPeriodMillis(cfg), id -> sweep());
-    }).onFailure(e -> socket.close());
+    });
   }
 
   @Override
@@ -68,12 +89,22 @@ public final class IntroducerVerticle extends VerticleBase {
     if (introductions != null) {
       introductions.cancelAll();
     }
-    return socket == null ? Future.succeededFuture() : socket.close();
+    return endpoints == null ? Future.succeededFuture() : endpoints.close();
   }
 
-  /** The bound UDP port (useful when configured with port 0); -1 before start. */
+  /** The bound UDP port of the primary socket (useful when configured with port 0); -1 before start. */
   public int actualPort() {
     return actualPort;
+  }
+
+  /** The bound RFC 5780 alternate port P2 (on host, and on alternateHost when set); -1 when disabled or before start. */
+  public int alternatePort() {
+    return alternatePort;
+  }
+
+  /** The bound port of the IPv6 primary socket ({@code host6}); -1 when not configured or before start. */
+  public int actualPort6() {
+    return actualPort6;
   }
 
   /** The validated configuration in use; null before start. */
@@ -101,17 +132,22 @@ public final class IntroducerVerticle extends VerticleBase {
   }
 
   private Dispatcher wire(IntroducerConfig cfg) {
-    Outbound out = this::send;
+    Outbound out = endpoints;
     Replies replies = new Replies(counters);
+    RelaySelector relays = relaySelector != null ? relaySelector
+        : cfg.relay() == null ? RelaySelector.NONE
+        : RelaySelector.fixed(new RelaySelector.Relay(cfg.relay().address(), cfg.relay().restSecret()));
     introductions = new Introductions(vertx, out, registry, sessions, counters, clock, cfg.maxSessions());
     peerRequests = new PeerRequests(cfg, out, counters, replies, clock,
         new RegistrationHandler(cfg, registry, counters, replies),
-        new ConnectHandler(cfg, registry, sessions, introductions, StrategySelector.SIMULTANEOUS, counters, replies),
-        new ResultHandler(sessions, counters, replies));
-    return new Dispatcher(cfg, out, counters, peerRequests, introductions);
+        new ConnectHandler(cfg, registry, sessions, introductions,
+            new StrategySelector(cfg.punchParams(), cfg.predictionWindow()), relays, counters, replies),
+        new ResultHandler(sessions, counters, replies),
+        new UpdateHandler(cfg, registry, sessions, introductions, counters, replies));
+    return new Dispatcher(cfg, endpoints, counters, peerRequests, introductions);
   }
 
-  private void receive(Dispatcher dispatcher, DatagramPacket packet) {
+  private void receive(Dispatcher dispatcher, Endpoints.Endpoint local, DatagramPacket packet) {
     InetSocketAddress from;
     try {
       from = new InetSocketAddress(InetAddress.getByName(packet.sender().hostAddress()), packet.sender().port());
@@ -120,15 +156,7 @@ public final class IntroducerVerticle extends VerticleBase {
       counters.drop("bad-source");
       return;
     }
-    dispatcher.onDatagram(packet.data().getBytes(), from);
-  }
-
-  private void send(byte[] datagram, InetSocketAddress to) {
-    counters.packetsOut.increment();
-    socket.send(Buffer.buffer(datagram), to.getPort(), to.getAddress().getHostAddress()).onFailure(e -> {
-      counters.drop("send-failed");
-      log.debug("Send to {} failed", to, e);
-    });
+    dispatcher.onDatagram(packet.data().getBytes(), from, local);
   }
 
   private void sweep() {

@@ -15,17 +15,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * INTRODUCE transactions in flight: each is sent with RTO 200 ms doubling, 5 transmissions of the same
- * bytes, until the target's signed success arrives (docs/PROTOCOL.md, INTRODUCE). Event-loop confined.
+ * Requests the introducer sends a peer, in flight: INTRODUCE, and UPDATE forwarded from the other peer of a
+ * session. Each is sent with RTO 200 ms doubling, 5 transmissions of the same bytes, until the target's signed
+ * success arrives (docs/PROTOCOL.md, INTRODUCE and section 8). Event-loop confined.
  */
 final class Introductions {
   static final long INITIAL_RTO_MILLIS = 200;
   static final int TRANSMISSIONS = 5;
   private static final Logger log = LoggerFactory.getLogger(Introductions.class);
 
-  /** What an INTRODUCE needs to go out and to be recognised when answered. */
-  record Request(TransactionId transactionId, String appId, String targetPeerId, byte[] targetKey,
-      byte[] sessionId, String sessionHex, byte[] datagram, InetSocketAddress address) {}
+  /** What an INTRODUCE or UPDATE needs to go out and to be recognised when answered. */
+  record Request(int method, TransactionId transactionId, String appId, String targetPeerId, byte[] targetKey,
+      byte[] sessionId, String sessionHex, byte[] datagram, InetSocketAddress address) {
+    Request {
+      if (method != StunMethods.INTRODUCE && method != StunMethods.UPDATE) {
+        throw new IllegalArgumentException("not a request the introducer sends: " + StunMethods.name(method));
+      }
+    }
+  }
 
   private static final class Pending {
     final Request request;
@@ -70,7 +77,11 @@ final class Introductions {
   void start(Request request) {
     Pending p = new Pending(request);
     pending.put(request.transactionId(), p);
-    counters.introductions.increment();
+    if (request.method() == StunMethods.INTRODUCE) {
+      counters.introductions.increment();
+    } else {
+      counters.updatesForwarded.increment();
+    }
     transmit(p, INITIAL_RTO_MILLIS);
   }
 
@@ -90,19 +101,20 @@ final class Introductions {
 
   private void giveUp(Pending p) {
     if (pending.remove(p.request.transactionId(), p)) {
-      counters.introductionsTimedOut.increment();
-      log.debug("INTRODUCE of session {} to {} unanswered after {} transmissions",
+      (p.request.method() == StunMethods.INTRODUCE ? counters.introductionsTimedOut : counters.updatesTimedOut)
+          .increment();
+      log.debug("{} of session {} to {} unanswered after {} transmissions", StunMethods.name(p.request.method()),
           p.request.sessionHex(), p.request.targetPeerId(), p.sent);
     }
   }
 
-  /** Handles a response if it answers a pending INTRODUCE; false when it belongs to no transaction here. */
+  /** Handles a response if it answers a pending INTRODUCE or UPDATE; false when it belongs to no transaction here. */
   boolean onResponse(StunMessage response) {
-    if (response.method() != StunMethods.INTRODUCE) {
+    if (response.method() != StunMethods.INTRODUCE && response.method() != StunMethods.UPDATE) {
       return false;
     }
     Pending p = pending.get(response.transactionKey());
-    if (p == null) {
+    if (p == null || p.request.method() != response.method()) {
       return false;
     }
     if (!response.verifyIntegritySha256(p.request.targetKey())) {
@@ -111,18 +123,25 @@ final class Introductions {
     }
     if (response.messageClass() == StunClass.ERROR_RESPONSE) {
       finish(p);
-      counters.drop("introduce-rejected");
-      log.debug("INTRODUCE of session {} rejected by {}: {}", p.request.sessionHex(), p.request.targetPeerId(),
-          response.errorCode());
+      counters.drop(p.request.method() == StunMethods.INTRODUCE ? "introduce-rejected" : "update-rejected");
+      log.debug("{} of session {} rejected by {}: {}", StunMethods.name(p.request.method()), p.request.sessionHex(),
+          p.request.targetPeerId(), response.errorCode());
       return true;
     }
-    if (!Arrays.equals(response.get(StunAttributes.SESSION_ID), p.request.sessionId())) {
+    byte[] sessionId = response.get(StunAttributes.SESSION_ID);
+    // INTRODUCE's success names the session; UPDATE's may (docs/PROTOCOL.md section 8).
+    boolean required = p.request.method() == StunMethods.INTRODUCE;
+    if ((sessionId != null || required) && !Arrays.equals(sessionId, p.request.sessionId())) {
       counters.drop("bad-session-id");
       return true;
     }
     finish(p);
-    sessions.markIntroduced(p.request.sessionHex(), clock.instant());
-    counters.introductionsAcked.increment();
+    if (p.request.method() == StunMethods.INTRODUCE) {
+      sessions.markIntroduced(p.request.sessionHex(), clock.instant());
+      counters.introductionsAcked.increment();
+    } else {
+      counters.updatesAcked.increment();
+    }
     return true;
   }
 

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Requests a peer sends the introducer (REGISTER, KEEPALIVE, CONNECT, RESULT, DEREGISTER): the
+ * Requests a peer sends the introducer (REGISTER, KEEPALIVE, CONNECT, RESULT, DEREGISTER, UPDATE): the
  * retransmission/replay check, authentication with the peer key, timestamp freshness, then the method's
  * handler. Every response after a verified MESSAGE-INTEGRITY-SHA256 is signed and cached.
  */
@@ -38,9 +38,10 @@ final class PeerRequests {
   private final Handler registrations;
   private final Handler connects;
   private final Handler results;
+  private final Handler updates;
 
   PeerRequests(IntroducerConfig config, Outbound out, IntroducerCounters counters, Replies replies, Clock clock,
-      RegistrationHandler registrations, ConnectHandler connects, ResultHandler results) {
+      RegistrationHandler registrations, ConnectHandler connects, ResultHandler results, UpdateHandler updates) {
     this.config = config;
     this.out = out;
     this.counters = counters;
@@ -49,6 +50,7 @@ final class PeerRequests {
     this.registrations = registrations;
     this.connects = connects;
     this.results = results;
+    this.updates = updates;
   }
 
   void handle(StunMessage request, InetSocketAddress from) {
@@ -106,6 +108,7 @@ final class PeerRequests {
       return switch (request.method()) {
         case StunMethods.CONNECT -> connects.handle(caller, request);
         case StunMethods.RESULT -> results.handle(caller, request);
+        case StunMethods.UPDATE -> updates.handle(caller, request);
         case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.DEREGISTER -> registrations.handle(caller, request);
         default -> throw new IllegalStateException("not a peer request: " + request);
       };

@@ -1,6 +1,7 @@
 package io.introducer.rendezvous;
 
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,7 +9,10 @@ import java.util.List;
 
 /**
  * A registered peer: where the introducer sees it ({@code serverReflexive}, the source address of its
- * latest REGISTER or KEEPALIVE) and the host candidates it announced.
+ * latest REGISTER or KEEPALIVE), the host candidates it announced, and the NAT behaviour it measured.
+ *
+ * @param natProfile the NAT-PROFILE of its latest REGISTER; {@link NatProfile#UNKNOWN} when it sent none (or a
+ *     malformed one)
  */
 public record Registration(
     String appId,
@@ -16,13 +20,21 @@ public record Registration(
     InetSocketAddress serverReflexive,
     List<Candidate> hostCandidates,
     Instant registeredAt,
-    Instant expiresAt) {
+    Instant expiresAt,
+    NatProfile natProfile) {
 
   public Registration {
     if (appId == null || peerId == null || serverReflexive == null || registeredAt == null || expiresAt == null) {
       throw new IllegalArgumentException("registration fields must not be null");
     }
     hostCandidates = List.copyOf(hostCandidates);
+    natProfile = natProfile == null ? NatProfile.UNKNOWN : natProfile;
+  }
+
+  /** A registration of a peer whose NAT behaviour is not known. */
+  public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
+      Instant registeredAt, Instant expiresAt) {
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, NatProfile.UNKNOWN);
   }
 
   /** Candidates in the order peers should try them: server-reflexive first, then host. */
@@ -39,6 +51,6 @@ public record Registration(
 
   /** The same registration, now seen at {@code source} and living until {@code newExpiry}. */
   public Registration refreshed(InetSocketAddress source, Instant newExpiry) {
-    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry);
+    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry, natProfile);
   }
 }

@@ -4,6 +4,7 @@ import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +43,11 @@ final class RegistrationHandler implements PeerRequests.Handler {
       return replies.error(caller, request, 508, "insufficient capacity");
     }
     Instant now = caller.now();
+    // A REGISTER replaces the registration, NAT profile included: one without NAT-PROFILE (or with a malformed
+    // one, which the codec reads as null) is a peer whose NAT is not known.
+    NatProfile profile = NatProfile.decode(request.get(StunAttributes.NAT_PROFILE));
     registry.put(new Registration(caller.appId(), caller.peerId(), caller.source(),
-        hostCandidates(request), now, expiry(now)));
+        hostCandidates(request), now, expiry(now), profile == null ? NatProfile.UNKNOWN : profile));
     counters.registrations.increment();
     return mapped(caller, request);
   }
@@ -76,7 +80,10 @@ final class RegistrationHandler implements PeerRequests.Handler {
     return now.plusSeconds(config.registrationLifetimeSeconds());
   }
 
-  /** Well-formed HOST candidates in the peer's order; anything else is ignored, as the protocol allows. */
+  /**
+   * Well-formed HOST candidates in the peer's order, IPv4 or IPv6 alike, at most {@link #MAX_HOST_CANDIDATES};
+   * anything else is ignored, as the protocol allows.
+   */
   private static List<Candidate> hostCandidates(StunMessage request) {
     byte[] tx = request.transactionId();
     List<Candidate> out = new ArrayList<>();

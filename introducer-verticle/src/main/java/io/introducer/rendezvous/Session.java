@@ -1,6 +1,7 @@
 package io.introducer.rendezvous;
 
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Outcome;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.time.Instant;
@@ -16,6 +17,8 @@ import java.util.List;
  * @param introducedAt when the responder acknowledged INTRODUCE, or null
  * @param initiatorOutcome the initiator's RESULT, or null
  * @param responderOutcome the responder's RESULT, or null
+ * @param initiatorNat the initiator's NAT profile when the session was created ({@link NatProfile#UNKNOWN} if none)
+ * @param responderNat the responder's NAT profile when the session was created
  */
 public record Session(
     String id,
@@ -29,11 +32,23 @@ public record Session(
     Instant reportDeadline,
     Instant introducedAt,
     PeerOutcome initiatorOutcome,
-    PeerOutcome responderOutcome) {
+    PeerOutcome responderOutcome,
+    NatProfile initiatorNat,
+    NatProfile responderNat) {
 
   public Session {
     initiatorCandidates = List.copyOf(initiatorCandidates);
     responderCandidates = List.copyOf(responderCandidates);
+    initiatorNat = initiatorNat == null ? NatProfile.UNKNOWN : initiatorNat;
+    responderNat = responderNat == null ? NatProfile.UNKNOWN : responderNat;
+  }
+
+  /** A session between peers whose NAT behaviour is not known. */
+  public Session(String id, String appId, String initiator, String responder, List<Candidate> initiatorCandidates,
+      List<Candidate> responderCandidates, Strategy strategy, Instant createdAt, Instant reportDeadline,
+      Instant introducedAt, PeerOutcome initiatorOutcome, PeerOutcome responderOutcome) {
+    this(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy, createdAt, reportDeadline,
+        introducedAt, initiatorOutcome, responderOutcome, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
   }
 
   /** A success reported by either side wins (direct over relay); a failure counts only without one. */
@@ -56,7 +71,7 @@ public record Session(
 
   public Session introduced(Instant at) {
     return new Session(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy,
-        createdAt, reportDeadline, at, initiatorOutcome, responderOutcome);
+        createdAt, reportDeadline, at, initiatorOutcome, responderOutcome, initiatorNat, responderNat);
   }
 
   /** This session with {@code peerId}'s report replaced; unchanged if the peer is not part of it. */
@@ -64,7 +79,7 @@ public record Session(
     PeerOutcome i = initiator.equals(peerId) ? outcome : initiatorOutcome;
     PeerOutcome r = responder.equals(peerId) ? outcome : responderOutcome;
     return new Session(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy,
-        createdAt, reportDeadline, introducedAt, i, r);
+        createdAt, reportDeadline, introducedAt, i, r, initiatorNat, responderNat);
   }
 
   private boolean reported(Outcome o) {

@@ -22,6 +22,34 @@ class CoturnInteropTest {
 
   @Test
   void coturnStunClientSeesItsLoopbackMappedAddress(Vertx vertx) throws Exception {
+    Path tool = requireTool();
+    IntroducerVerticle introducer = Fixtures.deploy(vertx, Fixtures.config());
+
+    String output = run(tool, introducer.actualPort());
+
+    assertThat(output).as("%s output", TOOL).contains("UDP reflexive addr: 127.0.0.1:");
+    assertThat(introducer.counters().bindings()).isPositive();
+  }
+
+  /**
+   * With OTHER-ADDRESS in the answer, turnutils_stunclient runs its RFC 5780 tests: a change of IP and port with
+   * RESPONSE-PORT (it then waits on that port, without a timeout), then one with PADDING (answered 420).
+   */
+  @Test
+  void coturnStunClientRunsItsRfc5780TestsAgainstBothAddresses(Vertx vertx) throws Exception {
+    Path tool = requireTool();
+    IntroducerVerticle introducer = Fixtures.deploy(vertx, Fixtures.config().put("alternateHost", "127.0.0.2"));
+
+    String output = run(tool, introducer.actualPort());
+
+    assertThat(output).as("%s output", TOOL).contains("RFC 5780 response 2")
+        .contains("Other addr: : 127.0.0.2:" + introducer.alternatePort())
+        .contains("Response origin: : 127.0.0.2:" + introducer.alternatePort());
+    assertThat(introducer.counters().changeRequests()).isPositive();
+    assertThat(introducer.counters().responsePortRedirects()).isPositive();
+  }
+
+  private static Path requireTool() {
     Optional<Path> tool = onPath(TOOL);
     if (tool.isEmpty()) {
       if ("true".equals(System.getenv("CI"))) {
@@ -29,20 +57,25 @@ class CoturnInteropTest {
       }
       Assumptions.abort(TOOL + " not on PATH; install coturn (apt-get install -y coturn) to run this interop test");
     }
-    IntroducerVerticle introducer = Fixtures.deploy(vertx, Fixtures.config());
+    return tool.get();
+  }
 
-    Process p = new ProcessBuilder(tool.get().toString(), "-p", String.valueOf(introducer.actualPort()), "127.0.0.1")
+  private static String run(Path tool, int port) throws Exception {
+    Process p = new ProcessBuilder(tool.toString(), "-p", String.valueOf(port), "127.0.0.1")
         .redirectErrorStream(true)
         .start();
     boolean exited = p.waitFor(20, TimeUnit.SECONDS);
     if (!exited) {
-      p.destroyForcibly();
+      p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-
+    String output;
+    try {
+      output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      output = "(output lost: " + e.getMessage() + ")";
+    }
     assertThat(exited).as("%s finished; output:%n%s", TOOL, output).isTrue();
-    assertThat(output).as("%s output", TOOL).contains("UDP reflexive addr: 127.0.0.1:");
-    assertThat(introducer.counters().bindings()).isPositive();
+    return output;
   }
 
   private static Optional<Path> onPath(String name) {

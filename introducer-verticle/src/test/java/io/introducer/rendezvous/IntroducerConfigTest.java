@@ -3,12 +3,14 @@ package io.introducer.rendezvous;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.introducer.protocol.rendezvous.PunchParams;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -115,6 +117,90 @@ class IntroducerConfigTest {
         .put("apps", new JsonArray().add(app("demo", "a-real-secret"))));
 
     assertThat(c.exposesDemoSecret()).isFalse();
+  }
+
+  @Test
+  void traversalKeysTakeTheirDefaults() {
+    IntroducerConfig c = IntroducerConfig.fromJson(new JsonObject());
+
+    assertThat(c.alternatePort()).as("3479 is the relay's").isEqualTo(3480);
+    assertThat(c.alternatePortOptional()).isTrue();
+    assertThat(c.alternateHost()).isNull();
+    assertThat(c.publicHost()).isNull();
+    assertThat(c.host6()).isNull();
+    assertThat(c.punchParams()).isEqualTo(new PunchParams(256, 2048, 1000));
+    assertThat(c.predictionWindow()).isEqualTo(16);
+    assertThat(c.relay()).isNull();
+    assertThat(c.relayCredentialTtlSeconds()).isEqualTo(3600);
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("port", 0)).alternatePort()).as("ephemeral").isZero();
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("port", 65535)).alternatePort()).isEqualTo(65533);
+  }
+
+  @Test
+  void everyTraversalKeyIsRead() {
+    IntroducerConfig c = IntroducerConfig.fromJson(new JsonObject()
+        .put("host", "127.0.0.1").put("port", 4000).put("alternatePort", 4001).put("alternateHost", "127.0.0.2")
+        .put("publicHost", "198.51.100.1").put("host6", "::1")
+        .put("punchParams", new JsonObject().put("socketCount", 32).put("probeCount", 300).put("probesPerSecond", 50))
+        .put("predictionWindow", 8)
+        .put("relay", new JsonObject().put("address", "[::1]:3479").put("restSecret", "rs").put("credentialTtlSeconds", 90)));
+
+    assertThat(c.alternatePort()).isEqualTo(4001);
+    assertThat(c.alternatePortOptional()).isFalse();
+    assertThat(c.alternateHost()).isEqualTo("127.0.0.2");
+    assertThat(c.advertisedHost().getHostAddress()).isEqualTo("198.51.100.1");
+    assertThat(c.host6()).isEqualTo("::1");
+    assertThat(c.punchParams()).isEqualTo(new PunchParams(32, 300, 50));
+    assertThat(c.predictionWindow()).isEqualTo(8);
+    assertThat(c.relay().address()).isEqualTo(new InetSocketAddress("::1", 3479));
+    assertThat(c.relay().restSecret()).isEqualTo("rs");
+    assertThat(c.relayCredentialTtlSeconds()).isEqualTo(90);
+    assertThat(c.toString()).doesNotContain("rs,").contains("restSecret=***");
+  }
+
+  @Test
+  void aWildcardHostIsNotAdvertised() {
+    assertThat(IntroducerConfig.fromJson(new JsonObject()).advertisedHost()).isNull();
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("host", "localhost")).advertisedHost()).isNull();
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("publicHost", "203.0.113.4")).advertisedHost()
+        .getHostAddress()).isEqualTo("203.0.113.4");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{\"alternatePort\": -2}                           | alternatePort must be -1 (disabled), 0 (ephemeral) or a port",
+      "{\"alternatePort\": 70000}                        | alternatePort must be -1",
+      "{\"port\": 4000, \"alternatePort\": 4000}         | alternatePort must differ from port",
+      "{\"host\": \"127.0.0.1\", \"alternateHost\": \"example.org\"} | alternateHost must be an IP literal",
+      "{\"alternateHost\": \"127.0.0.2\"}                | alternateHost needs host and alternateHost to be concrete",
+      "{\"host\": \"127.0.0.1\", \"alternateHost\": \"127.0.0.1\"}   | alternateHost must differ from host",
+      "{\"host\": \"127.0.0.1\", \"alternateHost\": \"::2\"}         | alternateHost must be of the same address family",
+      "{\"host\": \"127.0.0.1\", \"alternateHost\": \"300.0.0.2\"}   | alternateHost must be an IP literal",
+      "{\"publicHost\": \"0.0.0.0\"}                     | publicHost must be a concrete address",
+      "{\"publicHost\": \"2001:db8::1\"}                 | publicHost must be of the same address family",
+      "{\"host6\": \"127.0.0.1\"}                        | host6 must be an IPv6 literal",
+      "{\"host\": \"::1\", \"host6\": \"::1\"}           | host6 is a second, IPv6 socket next to an IPv4 host",
+      "{\"predictionWindow\": 0}                        | predictionWindow must be 1-32",
+      "{\"predictionWindow\": 33}                       | predictionWindow must be 1-32",
+      "{\"punchParams\": 5}                             | punchParams must be an object",
+      "{\"punchParams\": {\"socketCount\": 0}}          | punchParams.socketCount must be 1-65535",
+      "{\"punchParams\": {\"probeCount\": 65536}}       | punchParams.probeCount must be 1-65535",
+      "{\"punchParams\": {\"probesPerSecond\": 0}}      | punchParams.probesPerSecond must be 1-65535",
+      "{\"relay\": \"127.0.0.1:3479\"}                  | relay must be an object",
+      "{\"relay\": {\"restSecret\": \"s\"}}             | relay.address must be",
+      "{\"relay\": {\"address\": \"127.0.0.1:3479\"}}   | relay.restSecret must be a non-empty string",
+      "{\"relay\": {\"address\": \"127.0.0.1\", \"restSecret\": \"s\"}}         | relay.address must be",
+      "{\"relay\": {\"address\": \"relay.example.org:3479\", \"restSecret\": \"s\"}} | relay.address must be an IP literal",
+      "{\"relay\": {\"address\": \"127.0.0.1:0\", \"restSecret\": \"s\"}}       | relay.address: port must be 1-65535",
+      "{\"relay\": {\"address\": \"0.0.0.0:3479\", \"restSecret\": \"s\"}}      | relay.address must be a concrete IP literal",
+      "{\"relay\": {\"address\": \"::1:3479\", \"restSecret\": \"s\"}}          | an IPv6 address goes in brackets",
+      "{\"relay\": {\"address\": \"127.0.0.1:3479\", \"restSecret\": \"\"}}     | relay.restSecret must be a non-empty string",
+      "{\"relay\": {\"address\": \"127.0.0.1:3479\", \"restSecret\": \"s\", \"credentialTtlSeconds\": 10}} | relay.credentialTtlSeconds must be 60-604800",
+  })
+  void badTraversalValuesAreRejectedNamingTheKey(String json, String message) {
+    assertThatThrownBy(() -> IntroducerConfig.fromJson(new JsonObject(json)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(message);
   }
 
   private static JsonObject app(String id, String secret) {

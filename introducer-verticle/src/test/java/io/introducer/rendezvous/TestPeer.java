@@ -9,6 +9,7 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.StunParseException;
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,8 +21,8 @@ import java.net.SocketTimeoutException;
 import java.util.Arrays;
 
 /**
- * A raw-UDP peer built on the codec, on its own 127.0.0.1 socket: it signs requests the way
- * docs/PROTOCOL.md section 3 says and reads whatever the introducer sends back.
+ * A raw-UDP peer built on the codec, on its own socket (127.0.0.1 unless told otherwise): it signs requests
+ * the way docs/PROTOCOL.md section 3 says and reads whatever the introducer sends back.
  */
 final class TestPeer implements AutoCloseable {
   static final int RECEIVE_TIMEOUT_MILLIS = 5_000;
@@ -32,13 +33,22 @@ final class TestPeer implements AutoCloseable {
   private final InetSocketAddress introducer;
   private final DatagramSocket socket;
 
+  /** A datagram and where it came from. */
+  record Received(StunMessage message, InetSocketAddress source) {}
+
   TestPeer(int introducerPort, String appId, String peerId, String secret) {
+    this(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), introducerPort), appId, peerId, secret);
+  }
+
+  /** A peer on a socket bound to {@code local} (port 0: ephemeral) talking to the introducer at {@code introducer}. */
+  TestPeer(InetSocketAddress local, InetSocketAddress introducer, String appId, String peerId, String secret) {
     this.appId = appId;
     this.peerId = peerId;
     this.key = Rendezvous.peerKey(secret, appId, peerId);
     try {
-      this.introducer = new InetSocketAddress(InetAddress.getLoopbackAddress(), introducerPort);
-      this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      this.introducer = introducer;
+      this.socket = new DatagramSocket(local);
       socket.setSoTimeout(RECEIVE_TIMEOUT_MILLIS);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -75,7 +85,15 @@ final class TestPeer implements AutoCloseable {
   }
 
   StunMessage register(Candidate... hosts) {
+    return register(null, hosts);
+  }
+
+  /** REGISTER with a NAT-PROFILE (none when null) and host candidates; asserts success. */
+  StunMessage register(NatProfile profile, Candidate... hosts) {
     StunMessage.Builder b = request(StunMethods.REGISTER);
+    if (profile != null) {
+      b.add(StunAttributes.NAT_PROFILE, profile.encode());
+    }
     for (Candidate c : hosts) {
       b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
     }
@@ -96,7 +114,21 @@ final class TestPeer implements AutoCloseable {
     }
   }
 
+  /** Sends to another address than the introducer's primary one (an RFC 5780 alternate socket, say). */
+  void sendTo(byte[] datagram, InetSocketAddress to) {
+    try {
+      socket.send(new DatagramPacket(datagram, datagram.length, to));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   byte[] receiveRaw() {
+    return receivePacket().getData();
+  }
+
+  /** The next datagram with its source; the data array is exactly the datagram. */
+  DatagramPacket receivePacket() {
     byte[] buf = new byte[2048];
     DatagramPacket p = new DatagramPacket(buf, buf.length);
     try {
@@ -106,7 +138,29 @@ final class TestPeer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return Arrays.copyOf(buf, p.getLength());
+    p.setData(Arrays.copyOf(buf, p.getLength()));
+    return p;
+  }
+
+  /** The next message and the address it came from. */
+  Received receiveFrom() {
+    DatagramPacket p = receivePacket();
+    try {
+      return new Received(StunMessage.decode(p.getData()), (InetSocketAddress) p.getSocketAddress());
+    } catch (StunParseException e) {
+      return fail("introducer sent a malformed message: %s", e.getMessage());
+    }
+  }
+
+  /** The next message of {@code method}, skipping (a bounded number of) others such as INTRODUCE copies. */
+  StunMessage receiveMethod(int method) {
+    for (int i = 0; i < 12; i++) {
+      StunMessage m = receive();
+      if (m.method() == method) {
+        return m;
+      }
+    }
+    return fail("%s received no %s among 12 datagrams", peerId, StunMethods.name(method));
   }
 
   StunMessage receive() {
