@@ -25,6 +25,9 @@ public final class IntroducerCounters {
   final LongAdder changeRequests = new LongAdder();
   final LongAdder responsePortRedirects = new LongAdder();
   final LongAdder retransmissionsAnswered = new LongAdder();
+  final LongAdder deliveriesForwarded = new LongAdder();
+  final LongAdder deliveriesReceived = new LongAdder();
+  final LongAdder deliveriesFailed = new LongAdder();
   private final Map<String, LongAdder> drops = new ConcurrentHashMap<>();
   private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
 
@@ -113,6 +116,21 @@ public final class IntroducerCounters {
   /** Binding responses sent to the port a RESPONSE-PORT named. */
   public long responsePortRedirects() {
     return responsePortRedirects.sum();
+  }
+
+  /** INTRODUCE/UPDATE handed to the node that owns the target's registration. */
+  public long deliveriesForwarded() {
+    return deliveriesForwarded.sum();
+  }
+
+  /** INTRODUCE/UPDATE other nodes handed to this one to send. */
+  public long deliveriesReceived() {
+    return deliveriesReceived.sum();
+  }
+
+  /** Forwarded deliveries the owner could not make (no such node any more, or the peer left it). */
+  public long deliveriesFailed() {
+    return deliveriesFailed.sum();
   }
 
   /** Request retransmissions answered from the transaction cache. */

@@ -36,6 +36,8 @@ public final class IntroducerVerticle extends VerticleBase {
   private volatile Registry registry;
   private volatile SessionStore sessions;
   private final RelaySelector relaySelector;
+  private final Cluster cluster;
+  private ClusterLink link;
   private volatile int actualPort = -1;
   private volatile int alternatePort = -1;
   private volatile int actualPort6 = -1;
@@ -44,9 +46,30 @@ public final class IntroducerVerticle extends VerticleBase {
   private PeerRequests peerRequests;
   private long sweepTimer = -1;
 
+  /**
+   * What a clustered node gives its introducer.
+   *
+   * @param nodeId this node's id: registrations made here are owned by it, and other nodes deliver to it by it
+   * @param registry the cluster-wide registry (every registration, with its owner); null for an in-memory one
+   * @param relays how sessions get a relay; null for the {@code relay} config key
+   */
+  public record Cluster(String nodeId, Registry registry, RelaySelector relays) {
+    public Cluster {
+      if (nodeId == null || nodeId.isBlank()) {
+        throw new IllegalArgumentException("a clustered introducer needs a node id");
+      }
+    }
+  }
+
   /** An introducer handing out the credentials of the relay in its {@code relay} config key, if any. */
   public IntroducerVerticle() {
-    this(null);
+    this((RelaySelector) null);
+  }
+
+  /** One introducer among others: it shares registrations and sessions with them and delivers for them. */
+  public IntroducerVerticle(Cluster cluster) {
+    this.relaySelector = cluster.relays();
+    this.cluster = cluster;
   }
 
   /**
@@ -55,6 +78,7 @@ public final class IntroducerVerticle extends VerticleBase {
    */
   public IntroducerVerticle(RelaySelector relaySelector) {
     this.relaySelector = relaySelector;
+    this.cluster = null;
   }
 
   @Override
@@ -70,17 +94,18 @@ public final class IntroducerVerticle extends VerticleBase {
           + " Configure your own apps for anything but local tests.", cfg.host());
     }
     settings = cfg;
-    registry = new InMemoryRegistry();
+    registry = cluster != null && cluster.registry() != null ? cluster.registry() : new InMemoryRegistry();
     sessions = new PublishingSessionStore(new InMemorySessionStore(cfg.maxSessions()), vertx.eventBus(),
-        SESSION_EVENTS, clock);
+        SESSION_EVENTS, clock, cluster == null ? null : cluster.nodeId());
     endpoints = new Endpoints(vertx, counters);
     Dispatcher dispatcher = wire(cfg);
-    return endpoints.listen(cfg, (local, packet) -> receive(dispatcher, local, packet)).onSuccess(v -> {
+    Future<Void> linked = link == null ? Future.succeededFuture() : link.start(introductions);
+    return linked.compose(ok -> endpoints.listen(cfg, (local, packet) -> receive(dispatcher, local, packet)).onSuccess(v -> {
       actualPort = endpoints.port(0, false, false);
       alternatePort = endpoints.port(0, false, true);
       actualPort6 = endpoints.port(1, false, false);
       sweepTimer = vertx.setPeriodic(sweepPeriodMillis(cfg), id -> sweep());
-    });
+    }));
   }
 
   @Override
@@ -89,7 +114,8 @@ public final class IntroducerVerticle extends VerticleBase {
     if (introductions != null) {
       introductions.cancelAll();
     }
-    return endpoints == null ? Future.succeededFuture() : endpoints.close();
+    Future<Void> unlinked = link == null ? Future.succeededFuture() : link.stop();
+    return unlinked.compose(v -> endpoints == null ? Future.succeededFuture() : endpoints.close());
   }
 
   /** The bound UDP port of the primary socket (useful when configured with port 0); -1 before start. */
@@ -137,7 +163,12 @@ public final class IntroducerVerticle extends VerticleBase {
     RelaySelector relays = relaySelector != null ? relaySelector
         : cfg.relay() == null ? RelaySelector.NONE
         : RelaySelector.fixed(new RelaySelector.Relay(cfg.relay().address(), cfg.relay().restSecret()));
-    introductions = new Introductions(vertx, out, registry, sessions, counters, clock, cfg.maxSessions());
+    String nodeId = cluster == null ? "local" : cluster.nodeId();
+    link = cluster == null ? null : new ClusterLink(vertx, nodeId, cfg, registry, sessions, counters, clock);
+    introductions = new Introductions(vertx, out, registry, sessions, counters, clock, cfg.maxSessions(), nodeId,
+        link != null ? link : (owner, request) -> {
+          throw new IllegalStateException("a single introducer has no other node to deliver through");
+        });
     peerRequests = new PeerRequests(cfg, out, counters, replies, clock,
         new RegistrationHandler(cfg, registry, counters, replies),
         new ConnectHandler(cfg, registry, sessions, introductions,

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,10 +54,14 @@ final class Introductions {
   private final IntroducerCounters counters;
   private final Clock clock;
   private final int capacity;
+  private final String nodeId;
+  private final Forwarder forwarder;
   private final Map<TransactionId, Pending> pending = new HashMap<>();
 
   Introductions(Vertx vertx, Outbound out, Registry registry, SessionStore sessions, IntroducerCounters counters,
-      Clock clock, int capacity) {
+      Clock clock, int capacity, String nodeId, Forwarder forwarder) {
+    this.nodeId = nodeId;
+    this.forwarder = forwarder;
     this.vertx = vertx;
     this.out = out;
     this.registry = registry;
@@ -74,7 +79,24 @@ final class Introductions {
     return pending.size();
   }
 
+  /** Where INTRODUCE/UPDATE go when another node owns the target's registration. */
+  interface Forwarder {
+    void forward(String owner, Request request);
+  }
+
+  /** Sends {@code request}, or hands it to the node whose socket the target's NAT lets through. */
   void start(Request request) {
+    Optional<Registration> target = registry.get(request.appId(), request.targetPeerId());
+    if (target.isPresent() && !target.get().isOwnedBy(nodeId)) {
+      counters.deliveriesForwarded.increment();
+      forwarder.forward(target.get().owner(), request);
+      return;
+    }
+    startHere(request);
+  }
+
+  /** Sends {@code request} from this node and retransmits it until answered. */
+  void startHere(Request request) {
     Pending p = new Pending(request);
     pending.put(request.transactionId(), p);
     if (request.method() == StunMethods.INTRODUCE) {

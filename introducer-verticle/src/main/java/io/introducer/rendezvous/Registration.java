@@ -13,6 +13,7 @@ import java.util.List;
  *
  * @param natProfile the NAT-PROFILE of its latest REGISTER; {@link NatProfile#UNKNOWN} when it sent none (or a
  *     malformed one)
+ * @param owner the cluster node the peer registered with, the only one its NAT lets reach it; null on a single node
  */
 public record Registration(
     String appId,
@@ -21,7 +22,8 @@ public record Registration(
     List<Candidate> hostCandidates,
     Instant registeredAt,
     Instant expiresAt,
-    NatProfile natProfile) {
+    NatProfile natProfile,
+    String owner) {
 
   public Registration {
     if (appId == null || peerId == null || serverReflexive == null || registeredAt == null || expiresAt == null) {
@@ -31,10 +33,16 @@ public record Registration(
     natProfile = natProfile == null ? NatProfile.UNKNOWN : natProfile;
   }
 
+  /** A registration kept by this node (no owner recorded). */
+  public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
+      Instant registeredAt, Instant expiresAt, NatProfile natProfile) {
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, null);
+  }
+
   /** A registration of a peer whose NAT behaviour is not known. */
   public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
       Instant registeredAt, Instant expiresAt) {
-    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, NatProfile.UNKNOWN);
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, NatProfile.UNKNOWN, null);
   }
 
   /** Candidates in the order peers should try them: server-reflexive first, then host. */
@@ -51,6 +59,16 @@ public record Registration(
 
   /** The same registration, now seen at {@code source} and living until {@code newExpiry}. */
   public Registration refreshed(InetSocketAddress source, Instant newExpiry) {
-    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry, natProfile);
+    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry, natProfile, owner);
+  }
+
+  /** The same registration, owned by {@code node}. */
+  public Registration ownedBy(String node) {
+    return new Registration(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, node);
+  }
+
+  /** Whether {@code node} may deliver to this peer itself: it owns it, or no owner is recorded (single node). */
+  public boolean isOwnedBy(String node) {
+    return owner == null || owner.equals(node);
   }
 }

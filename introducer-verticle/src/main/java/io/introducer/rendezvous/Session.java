@@ -51,6 +51,28 @@ public record Session(
         introducedAt, initiatorOutcome, responderOutcome, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
   }
 
+  /**
+   * This session combined with another node's copy of it: what either knows (introduction time, each peer's report)
+   * is kept, the later report winning when both have one.
+   */
+  public Session mergedWith(Session other) {
+    if (!id.equals(other.id)) {
+      throw new IllegalArgumentException("merging different sessions " + id + " and " + other.id);
+    }
+    Instant introduced = introducedAt == null ? other.introducedAt
+        : other.introducedAt == null || introducedAt.isBefore(other.introducedAt) ? introducedAt : other.introducedAt;
+    return new Session(id, appId, initiator, responder, initiatorCandidates, responderCandidates, strategy, createdAt,
+        reportDeadline, introduced, later(initiatorOutcome, other.initiatorOutcome),
+        later(responderOutcome, other.responderOutcome), initiatorNat, responderNat);
+  }
+
+  private static PeerOutcome later(PeerOutcome a, PeerOutcome b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    return b.reportedAt().isAfter(a.reportedAt()) ? b : a;
+  }
+
   /** A success reported by either side wins (direct over relay); a failure counts only without one. */
   public SessionState state(Instant now) {
     if (reported(Outcome.CONNECTED_DIRECT)) {

@@ -25,6 +25,11 @@ public interface SessionStore {
 
   int size();
 
+  /** Adds another node's copy of a session, merged with ours when we have one ({@link Session#mergedWith}). */
+  default void merge(Session session) {
+    add(get(session.id()).map(mine -> mine.mergedWith(session)).orElse(session));
+  }
+
   /** A snapshot of all sessions, for read-only views. */
   Collection<Session> all();
 }

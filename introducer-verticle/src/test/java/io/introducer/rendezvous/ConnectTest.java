@@ -272,7 +272,7 @@ class ConnectTest {
     return m.getAll(StunAttributes.CANDIDATE).stream().map(v -> Candidate.decode(v, m.transactionId())).toList();
   }
 
-  private static byte[] outcome(Outcome outcome, int timeToConnectMillis, int rttMicros) {
+  static byte[] outcome(Outcome outcome, int timeToConnectMillis, int rttMicros) {
     return ByteBuffer.allocate(12).put((byte) outcome.code()).put((byte) Strategy.SIMULTANEOUS.code()).putShort((short) 0)
         .putInt(timeToConnectMillis).putInt(rttMicros).array();
   }

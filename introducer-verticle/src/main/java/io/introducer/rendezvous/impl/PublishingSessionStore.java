@@ -2,6 +2,7 @@ package io.introducer.rendezvous.impl;
 
 import io.introducer.rendezvous.PeerOutcome;
 import io.introducer.rendezvous.Session;
+import io.introducer.rendezvous.RecordCodec;
 import io.introducer.rendezvous.SessionJson;
 import io.introducer.rendezvous.SessionStore;
 import io.vertx.core.eventbus.EventBus;
@@ -22,12 +23,28 @@ public final class PublishingSessionStore implements SessionStore {
   private final EventBus eventBus;
   private final String address;
   private final Clock clock;
+  private final String node;
 
   public PublishingSessionStore(SessionStore delegate, EventBus eventBus, String address, Clock clock) {
+    this(delegate, eventBus, address, clock, null);
+  }
+
+  /**
+   * As above; {@code node} names this node in each message, with the session's lossless form ({@code record}), so
+   * other nodes can keep a copy of every session (see {@link #merge}). Null publishes the display form only.
+   */
+  public PublishingSessionStore(SessionStore delegate, EventBus eventBus, String address, Clock clock, String node) {
     this.delegate = delegate;
     this.eventBus = eventBus;
     this.address = address;
     this.clock = clock;
+    this.node = node;
+  }
+
+  /** Another node's copy: stored, not published again (its own node published it). */
+  @Override
+  public void merge(Session session) {
+    delegate.merge(session);
   }
 
   @Override
@@ -76,9 +93,13 @@ public final class PublishingSessionStore implements SessionStore {
 
   private void publish(String event, Session s) {
     Instant now = clock.instant();
-    eventBus.publish(address, new JsonObject()
+    JsonObject message = new JsonObject()
         .put("event", event)
         .put("at", now.toEpochMilli())
-        .put("session", SessionJson.toJson(s, now)));
+        .put("session", SessionJson.toJson(s, now));
+    if (node != null) {
+      message.put("node", node).put("record", RecordCodec.encode(s));
+    }
+    eventBus.publish(address, message);
   }
 }
