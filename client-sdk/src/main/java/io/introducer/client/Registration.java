@@ -90,7 +90,7 @@ final class Registration {
   }
 
   private CompletableFuture<StunMessage> register() {
-    return transactions.send(rt.wire.register(hostCandidates()), server(), rt.config.requestTimeout());
+    return transactions.send(rt.wire.register(hostCandidates(), rt.natProfile()), server(), rt.config.requestTimeout());
   }
 
   /** The socket's own addresses with its port; only the bound address when bound to a specific one. */
@@ -144,6 +144,8 @@ final class Registration {
       }
       if (err != null) {
         registrationLost("keepalive timed out");
+        // The server is gone or unreachable: fail over to the next one at once rather than knock again.
+        serverIndex = (serverIndex + 1) % servers.size();
         retryRegister();
       } else if (m.messageClass() == StunClass.ERROR_RESPONSE) {
         ErrorCode e = m.errorCode();

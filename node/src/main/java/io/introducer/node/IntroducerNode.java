@@ -10,6 +10,7 @@ import io.introducer.dashboard.metrics.IntroducerMeters;
 import io.introducer.dashboard.metrics.NodeMetrics;
 import io.introducer.relay.RelayVerticle;
 import io.introducer.rendezvous.IntroducerVerticle;
+import io.introducer.rendezvous.RelaySelector;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,6 +21,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -36,6 +38,8 @@ public final class IntroducerNode {
   private final List<String> deploymentIds = new ArrayList<>();
   private IntroducerVerticle introducer;
   private RelayVerticle relay;
+  private ClusterState clusterState;
+  private long relayReportTimer = -1;
   private DashboardVerticle dashboard;
   private HazelcastClusterManager clusterManager;
   private final NodeMetrics metrics = new NodeMetrics();
@@ -200,8 +204,12 @@ public final class IntroducerNode {
   }
 
   private Future<Void> deployRoles(List<Role> roles) {
+    if (clusterManager != null) {
+      clusterState = new ClusterState(clusterManager.getHazelcastInstance(), Clock.systemUTC());
+    }
     Future<Void> chain = Future.succeededFuture();
-    for (Role role : roles) {
+    // The relay first: the introducer hands out its address, known once it is bound.
+    for (Role role : roles.stream().sorted(java.util.Comparator.comparingInt(Role::deployOrder)).toList()) {
       chain = chain.compose(v -> deploy(role));
     }
     return chain;
@@ -213,7 +221,20 @@ public final class IntroducerNode {
         JsonObject conf = config.section("introducer")
             .put("host", config.bindHost())
             .put("apps", config.apps());
-        introducer = new IntroducerVerticle();
+        String publicHost = config.section("node").getString("publicHost", "");
+        if (!publicHost.isBlank() && !conf.containsKey("publicHost")) {
+          conf.put("publicHost", publicHost);
+        }
+        String restSecret = config.section("relay").getString("restSecret", "");
+        RelaySelector relays = RelaySelector.NONE;
+        if (clusterState != null && !restSecret.isBlank()) {
+          relays = clusterState.relaySelector(restSecret);
+        } else if (relay != null && relay.publicAddress() != null && !restSecret.isBlank()) {
+          relays = RelaySelector.fixed(new RelaySelector.Relay(relay.publicAddress(), restSecret));
+        }
+        introducer = clusterState == null ? new IntroducerVerticle(relays)
+            : new IntroducerVerticle(new IntroducerVerticle.Cluster(clusterState.nodeId(),
+                clusterState.registry(Duration.ofSeconds(conf.getInteger("registrationLifetimeSeconds", 60))), relays));
         return vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf))
             .onSuccess(deploymentIds::add)
             .onSuccess(id -> metrics.bind(new IntroducerMeters(introducer.counters(), introducer::registry,
@@ -236,6 +257,11 @@ public final class IntroducerNode {
             .onSuccess(id -> {
               sources.addRelay(RelayViews.source(relay, config.section("node").getString("id", "")));
               metrics.bind(RelayViews.meters(relay.counters()));
+              if (clusterState != null) {
+                reportRelayLoad();
+                relayReportTimer = vertx.setPeriodic(ClusterState.RELAY_REPORT_INTERVAL.toMillis(),
+                    t -> reportRelayLoad());
+              }
             })
             .mapEmpty();
       }
@@ -246,6 +272,13 @@ public final class IntroducerNode {
       default -> {
         return Future.failedFuture("role " + role + " has no verticle");
       }
+    }
+  }
+
+  private void reportRelayLoad() {
+    if (relay.publicAddress() != null) {
+      clusterState.reportRelay(relay.publicAddress(), relay.counters().allocationsActive(),
+          relay.relayConfig().maxAllocations());
     }
   }
 
@@ -316,6 +349,10 @@ public final class IntroducerNode {
     Vertx v = vertx;
     vertx = null;
     ready = false;
+    v.cancelTimer(relayReportTimer);
+    if (clusterState != null) {
+      clusterState.close();
+    }
     return v.close();
   }
 }

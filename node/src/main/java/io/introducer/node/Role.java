@@ -13,6 +13,15 @@ public enum Role {
   /** The dashboard page and JSON API on the node's HTTP port (see the dashboard module). */
   DASHBOARD;
 
+  /** Deployment order: the relay before the introducer, which hands out the relay's bound address. */
+  int deployOrder() {
+    return switch (this) {
+      case RELAY -> 0;
+      case INTRODUCER -> 1;
+      case DASHBOARD -> 2;
+    };
+  }
+
   public static Role parse(String name) {
     try {
       return valueOf(name.trim().toUpperCase(Locale.ROOT));

@@ -85,7 +85,9 @@ public final class SharedRegistry implements Registry {
     if (after != null) {
       Instant published = publishedUntil.get(k);
       boolean moved = before != null && !before.serverReflexive().equals(source);
-      if (moved || published == null || expiresAt.isAfter(published.minus(lifetime.dividedBy(2)))) {
+      // Also republished when the shared copy vanished (a survivor cleaned up after a node it thought dead).
+      if (moved || published == null || expiresAt.isAfter(published.minus(lifetime.dividedBy(2)))
+          || store.get(k) == null) {
         publish(k, after);
       }
     }

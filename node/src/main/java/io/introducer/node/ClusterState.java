@@ -1,0 +1,149 @@
+package io.introducer.node;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.introducer.rendezvous.RelaySelector;
+import io.introducer.rendezvous.impl.SharedRegistry;
+import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster-wide state a node shares through Hazelcast ReplicatedMaps (every member holds a full copy, so reads
+ * are local and never block an event loop, and losing a member loses no record):
+ * <ul>
+ *   <li>{@value #REGISTRATIONS}: the shared registry (see {@link SharedRegistry});</li>
+ *   <li>{@value #RELAYS}: each relay's address and load, refreshed every {@link #RELAY_REPORT_INTERVAL}.</li>
+ * </ul>
+ * When a member dies, the oldest surviving member removes the registrations it owned: their peers re-register
+ * elsewhere, and until then CONNECT to them must not be forwarded to a node that is gone.
+ */
+final class ClusterState implements MembershipListener {
+  static final String REGISTRATIONS = "introducer.registrations";
+  static final String RELAYS = "introducer.relays";
+  static final Duration RELAY_REPORT_INTERVAL = Duration.ofSeconds(2);
+  /** A relay not heard from for this long is not chosen. */
+  static final Duration RELAY_STALE_AFTER = Duration.ofSeconds(10);
+  private static final Logger log = LoggerFactory.getLogger(ClusterState.class);
+
+  private final HazelcastInstance hz;
+  private final ReplicatedMap<String, String> registrations;
+  private final ReplicatedMap<String, String> relays;
+  private final Clock clock;
+  private final UUID listener;
+
+  ClusterState(HazelcastInstance hz, Clock clock) {
+    this.hz = hz;
+    this.clock = clock;
+    this.registrations = hz.getReplicatedMap(REGISTRATIONS);
+    this.relays = hz.getReplicatedMap(RELAYS);
+    this.listener = hz.getCluster().addMembershipListener(this);
+  }
+
+  String nodeId() {
+    return hz.getCluster().getLocalMember().getUuid().toString();
+  }
+
+  SharedRegistry registry(Duration lifetime) {
+    return new SharedRegistry(new SharedRegistry.Store() {
+      @Override
+      public String get(String key) {
+        return registrations.get(key);
+      }
+
+      @Override
+      public void put(String key, String value, Duration timeToLive) {
+        registrations.put(key, value, timeToLive.toMillis(), TimeUnit.MILLISECONDS);
+      }
+
+      @Override
+      public void remove(String key) {
+        registrations.remove(key);
+      }
+
+      @Override
+      public Collection<String> values() {
+        return registrations.values();
+      }
+    }, nodeId(), lifetime, clock);
+  }
+
+  /** Publishes this node's relay: where it is and how full. */
+  void reportRelay(InetSocketAddress address, long allocations, long capacity) {
+    JsonObject load = new JsonObject()
+        .put("address", address.getAddress().getHostAddress() + ":" + address.getPort())
+        .put("allocations", allocations)
+        .put("capacity", capacity)
+        .put("updatedAt", clock.millis());
+    relays.put(nodeId(), load.encode(), RELAY_STALE_AFTER.toMillis() * 3, TimeUnit.MILLISECONDS);
+  }
+
+  /** Picks the least loaded relay that is not full and reported recently; the REST secret is cluster-wide. */
+  RelaySelector relaySelector(String restSecret) {
+    return (appId, initiator, responder) -> leastLoaded().map(a -> new RelaySelector.Relay(a, restSecret));
+  }
+
+  Optional<InetSocketAddress> leastLoaded() {
+    long now = clock.millis();
+    return relays.values().stream()
+        .map(JsonObject::new)
+        .filter(j -> now - j.getLong("updatedAt", 0L) < RELAY_STALE_AFTER.toMillis())
+        .filter(j -> j.getLong("allocations", 0L) < j.getLong("capacity", 0L))
+        .min(Comparator.comparingDouble(j -> (double) j.getLong("allocations") / j.getLong("capacity")))
+        .flatMap(j -> address(j.getString("address")));
+  }
+
+  private static Optional<InetSocketAddress> address(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    try {
+      return Optional.of(new InetSocketAddress(InetAddress.getByName(hostPort.substring(0, colon)),
+          Integer.parseInt(hostPort.substring(colon + 1))));
+    } catch (UnknownHostException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void memberAdded(MembershipEvent event) {
+    // nothing to do: a new member receives the replicated maps from the others
+  }
+
+  @Override
+  public void memberRemoved(MembershipEvent event) {
+    Member gone = event.getMember();
+    relays.remove(gone.getUuid().toString());
+    Member oldest = hz.getCluster().getMembers().iterator().next();
+    if (!oldest.localMember()) {
+      return; // one survivor cleans up; the others would only repeat it
+    }
+    String owner = "\"owner\":\"" + gone.getUuid() + "\"";
+    int removed = 0;
+    for (var e : registrations.entrySet()) {
+      if (e.getValue().contains(owner) && registrations.remove(e.getKey()) != null) {
+        removed++;
+      }
+    }
+    log.info("Member {} left the cluster: removed the {} registrations it owned", gone.getAddress(), removed);
+  }
+
+  void close() {
+    try {
+      hz.getCluster().removeMembershipListener(listener);
+    } catch (RuntimeException e) {
+      log.debug("membership listener already gone: {}", e.toString());
+    }
+  }
+}
