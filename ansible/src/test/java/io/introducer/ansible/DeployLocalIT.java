@@ -77,6 +77,7 @@ class DeployLocalIT {
     vars.put("introducer_http_host", "127.0.0.1");
     vars.put("introducer_http_port", ports.http);
     vars.put("introducer_port", ports.introducer);
+    vars.put("introducer_alternate_port", -1);
     vars.put("introducer_cluster_port", ports.hazelcast);
     vars.put("introducer_cluster_port_auto_increment", false);
     vars.put("introducer_cluster_name", clusterName);

@@ -74,6 +74,7 @@ class SecurityGroupRulesIT {
     List<String> rules = Files.readAllLines(tmp.resolve("rules.txt")).stream().filter(l -> !l.isBlank()).toList();
     assertThat(rules).containsExactlyInAnyOrder(
         "udp 3478-3478 cidr:0.0.0.0/0",
+        "udp 3480-3480 cidr:0.0.0.0/0",
         "udp 3479-3479 cidr:0.0.0.0/0",
         "udp 49152-65535 cidr:0.0.0.0/0",
         "tcp 5701-5703 group:itest",
