@@ -38,6 +38,8 @@ final class HazelcastSetup {
     if (!host.isBlank()) {
       network.getInterfaces().setEnabled(true).addInterface(host);
       config.setProperty("hazelcast.local.localAddress", host);
+      // Hazelcast binds the wildcard address by default; several nodes on one machine need their own addresses.
+      config.setProperty("hazelcast.socket.bind.any", "false");
     }
 
     JoinConfig join = network.getJoin();
