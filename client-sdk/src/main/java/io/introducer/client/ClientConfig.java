@@ -36,6 +36,8 @@ public final class ClientConfig {
   private final Executor callbackExecutor;
   private final Duration probeInterval;
   private final Duration probeTimeout;
+  private final ConnectPolicy defaultPolicy;
+  private final boolean natDiscovery;
 
   private ClientConfig(Builder b) {
     this.servers = List.copyOf(b.servers);
@@ -51,11 +53,13 @@ public final class ClientConfig {
     this.callbackExecutor = b.callbackExecutor;
     this.probeInterval = b.probeInterval;
     this.probeTimeout = b.probeTimeout;
+    this.defaultPolicy = b.defaultPolicy;
+    this.natDiscovery = b.natDiscovery;
   }
 
   /**
    * A builder with the defaults: bind 0.0.0.0:0, real UDP, keepalive 15 s, request timeout 5 s,
-   * connect timeout 15 s.
+   * connect timeout 15 s, NAT discovery on.
    */
   public static Builder builder() {
     return new Builder();
@@ -116,6 +120,19 @@ public final class ClientConfig {
     return Optional.ofNullable(callbackExecutor);
   }
 
+  /** Whether the client measures its NAT's behaviour at start and tells the introducer (default true). */
+  public boolean natDiscovery() {
+    return natDiscovery;
+  }
+
+  /**
+   * The relay policy of {@link IntroducerClient#connect(String)} and of connects whose options set none, and of
+   * the sessions other peers open to this one (default {@link ConnectPolicy#AUTO}).
+   */
+  public ConnectPolicy defaultPolicy() {
+    return defaultPolicy;
+  }
+
   /** Interval of the keepalive/RTT PUNCH on an open channel (10 s; shorter only in tests). */
   Duration probeInterval() {
     return probeInterval;
@@ -147,6 +164,8 @@ public final class ClientConfig {
     private Executor callbackExecutor;
     private Duration probeInterval = Duration.ofSeconds(10);
     private Duration probeTimeout = Duration.ofSeconds(30);
+    private ConnectPolicy defaultPolicy = ConnectPolicy.AUTO;
+    private boolean natDiscovery = true;
 
     private Builder() {}
 
@@ -243,6 +262,26 @@ public final class ClientConfig {
     /** Runs user callbacks (futures, onIncoming, onClose, listener); default: one dedicated daemon thread. */
     public Builder callbackExecutor(Executor executor) {
       this.callbackExecutor = Objects.requireNonNull(executor, "callbackExecutor");
+      return this;
+    }
+
+    /**
+     * Whether to measure the NAT's behaviour at start ({@link NatDiscovery}: a few Binding requests from short-lived
+     * extra sockets, at most {@link NatDiscovery#CLIENT_BUDGET}) and send it with REGISTER, so that the introducer
+     * can choose a traversal strategy for each pair of peers (default true). Without it the introducer treats the
+     * NAT as the common case (endpoint-independent mapping, port-restricted filtering).
+     */
+    public Builder natDiscovery(boolean enabled) {
+      this.natDiscovery = enabled;
+      return this;
+    }
+
+    /**
+     * The relay policy used when a connect does not name one, and for sessions other peers open to this one
+     * (default {@link ConnectPolicy#AUTO}: punch, fall back to a relay when punching fails).
+     */
+    public Builder defaultPolicy(ConnectPolicy policy) {
+      this.defaultPolicy = Objects.requireNonNull(policy, "defaultPolicy");
       return this;
     }
 

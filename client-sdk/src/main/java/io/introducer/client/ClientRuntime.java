@@ -1,10 +1,15 @@
 package io.introducer.client;
 
+import io.introducer.client.relay.RelayPool;
+import io.introducer.client.relay.TurnClient;
 import io.introducer.client.transport.DatagramTransport;
+import io.introducer.protocol.rendezvous.NatProfile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -14,6 +19,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +33,8 @@ final class ClientRuntime {
   final ClientConfig config;
   final Wire wire;
   final DatagramTransport transport;
+  /** TURN allocations on the client's socket; peers reached through one have tunnel addresses. */
+  final RelayPool relays;
   private final ScheduledThreadPoolExecutor control;
   private final Executor callbackExecutor;
   private final ExecutorService ownedCallbackThread;
@@ -34,6 +42,20 @@ final class ClientRuntime {
   private volatile Thread controlThread;
   private volatile Thread callbackThread;
   private volatile Thread receiverThread;
+  /** Receiver threads of extra sockets (birthday sessions); internal like the main one. */
+  private final Set<Thread> extraReceivers = ConcurrentHashMap.newKeySet();
+  private volatile Consumer<DatagramTransport> receiveLoop;
+  /** The NAT behaviour measured at start ({@link NatDiscovery}); UNKNOWN when not measured. */
+  private volatile NatProfile natProfile = NatProfile.UNKNOWN;
+  private volatile InetSocketAddress serverReflexive;
+  private volatile InetSocketAddress reflexiveServer;
+  /**
+   * Distinct destinations (and destination addresses) the main socket has sent to: how many mappings an
+   * endpoint-dependent NAT has allocated for it, which port prediction needs (see {@link PunchPlan}).
+   */
+  private final Set<InetSocketAddress> destinations = ConcurrentHashMap.newKeySet();
+  private final Set<java.net.InetAddress> destinationAddresses = ConcurrentHashMap.newKeySet();
+  static final int MAX_TRACKED_DESTINATIONS = 65_536;
 
   ClientRuntime(ClientConfig config, DatagramTransport transport) {
     this.config = config;
@@ -53,6 +75,22 @@ final class ClientRuntime {
           Executors.newSingleThreadExecutor(daemon(prefix + "-callbacks", t -> callbackThread = t));
       this.callbackExecutor = ownedCallbackThread;
     }
+    this.relays = new RelayPool(new TurnClient.Io() {
+      @Override
+      public void send(byte[] datagram, InetSocketAddress target) {
+        ClientRuntime.this.send(datagram, target);
+      }
+
+      @Override
+      public ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
+        return ClientRuntime.this.schedule(task, delayMillis);
+      }
+
+      @Override
+      public boolean execute(Runnable task) {
+        return ClientRuntime.this.execute(task);
+      }
+    }, TurnClient.Settings.defaults(config.requestTimeout()));
   }
 
   private static ThreadFactory daemon(String name, java.util.function.Consumer<Thread> created) {
@@ -102,13 +140,57 @@ final class ClientRuntime {
 
   /** Sends one datagram; UDP is best effort, so an I/O failure is logged and the datagram counts as lost. */
   void send(byte[] datagram, InetSocketAddress target) {
+    send(datagram, target, transport);
+  }
+
+  /** Sends one datagram from {@code via}: the client's socket, or an extra socket of a session. */
+  void send(byte[] datagram, InetSocketAddress target, DatagramTransport via) {
+    if (RelayPool.isTunnel(target)) {
+      relays.send(target, datagram); // a peer reached through one of our TURN allocations
+      return;
+    }
+    if (via == transport && destinations.size() < MAX_TRACKED_DESTINATIONS && destinations.add(target)) {
+      destinationAddresses.add(target.getAddress());
+    }
     try {
-      transport.send(ByteBuffer.wrap(datagram), target);
+      via.send(ByteBuffer.wrap(datagram), target);
     } catch (ClosedChannelException e) {
       log.debug("send to {} after close", target);
     } catch (IOException e) {
       log.debug("send to {} failed: {}", target, e.toString());
     }
+  }
+
+  NatProfile natProfile() {
+    return natProfile;
+  }
+
+  /** The client's server-reflexive address as the introducer last saw it (REGISTER, KEEPALIVE); null before. */
+  InetSocketAddress serverReflexive() {
+    return serverReflexive;
+  }
+
+  /** The introducer that saw {@link #serverReflexive()}. */
+  InetSocketAddress reflexiveServer() {
+    return reflexiveServer;
+  }
+
+  void serverReflexive(InetSocketAddress server, InetSocketAddress address) {
+    this.reflexiveServer = server;
+    this.serverReflexive = address;
+  }
+
+  void natProfile(NatProfile profile) {
+    this.natProfile = profile;
+  }
+
+  /**
+   * How many new mappings an endpoint-dependent NAT made for the main socket after its first one (the
+   * introducer's server-reflexive view of it): distinct destinations (ADM: destination addresses) sent to, less one.
+   */
+  int mappingsSinceFirst() {
+    int n = natProfile.mapping() == NatProfile.Mapping.ADM ? destinationAddresses.size() : destinations.size();
+    return Math.max(0, n - 1);
   }
 
   void countDrop(String why, InetSocketAddress source) {
@@ -132,18 +214,37 @@ final class ClientRuntime {
     }
   }
 
-  /** Starts the receiver thread running {@code loop}. */
-  Thread startReceiver(Runnable loop) {
-    Thread t = daemon("introducer-client-" + config.peerId() + "-receiver", x -> {}).newThread(loop);
+  /** Starts the receiver thread of the client's socket; {@code loop} reads one socket until it closes. */
+  Thread startReceiver(Consumer<DatagramTransport> loop) {
+    this.receiveLoop = loop;
+    Thread t = daemon("introducer-client-" + config.peerId() + "-receiver", x -> {}).newThread(() -> loop.accept(transport));
     receiverThread = t;
     t.start();
     return t;
   }
 
+  /**
+   * Starts a receiver for an extra socket (a birthday session's): the same demultiplexing as the client's socket.
+   * The thread ends when {@code extra} is closed. Small stack: a birthday session may run hundreds of these.
+   */
+  void startExtraReceiver(DatagramTransport extra) {
+    Consumer<DatagramTransport> loop = receiveLoop;
+    Thread t = new Thread(null, () -> {
+      try {
+        loop.accept(extra);
+      } finally {
+        extraReceivers.remove(Thread.currentThread());
+      }
+    }, "introducer-client-" + config.peerId() + "-receiver-" + extra.localAddress().getPort(), 256 * 1024);
+    t.setDaemon(true);
+    extraReceivers.add(t);
+    t.start();
+  }
+
   /** True on one of this client's own threads, which must never wait for the client's shutdown. */
   boolean isInternalThread() {
     Thread t = Thread.currentThread();
-    return t == controlThread || t == callbackThread || t == receiverThread;
+    return t == controlThread || t == callbackThread || t == receiverThread || extraReceivers.contains(t);
   }
 
   private static Runnable guarded(Runnable task) {

@@ -1,11 +1,13 @@
 package io.introducer.client;
 
+import io.introducer.client.relay.RelayPool;
 import io.introducer.client.transport.DatagramTransport;
 import io.introducer.protocol.Demux;
 import io.introducer.protocol.StunClass;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.StunParseException;
+import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -63,9 +65,11 @@ public final class IntroducerClient implements AutoCloseable {
   }
 
   /**
-   * Opens the client's socket and registers with the introducer (trying each configured server in
-   * turn when one does not answer). The future completes once registered, or fails with a
-   * {@link ConnectException} whose reason says why (e.g. {@code "registration refused: 401 bad integrity"}).
+   * Opens the client's socket, measures the NAT's behaviour ({@link NatDiscovery}, unless
+   * {@link ClientConfig.Builder#natDiscovery} turned it off; at most {@link NatDiscovery#CLIENT_BUDGET}) and
+   * registers with the introducer (trying each configured server in turn when one does not answer), telling it
+   * the NAT profile. The future completes once registered, or fails with a {@link ConnectException} whose reason
+   * says why (e.g. {@code "registration refused: 401 bad integrity"}).
    */
   public static CompletableFuture<IntroducerClient> start(ClientConfig config) {
     Objects.requireNonNull(config, "config");
@@ -78,15 +82,48 @@ public final class IntroducerClient implements AutoCloseable {
     }
     IntroducerClient client = new IntroducerClient(config, transport);
     CompletableFuture<IntroducerClient> started = new CompletableFuture<>();
-    client.rt.execute(() -> client.registration.start().whenComplete((address, err) -> {
+    Runnable register = () -> client.registration.start().whenComplete((address, err) -> {
       if (err == null) {
         client.rt.callback(() -> started.complete(client));
       } else {
         client.close();
         client.rt.callback(() -> started.completeExceptionally(err));
       }
-    }));
+    });
+    if (!config.natDiscovery()) {
+      client.rt.execute(register);
+      return started;
+    }
+    // Discovery runs on extra sockets before the client's own socket sends anything: on a sequential
+    // endpoint-dependent NAT the registration's mapping is then the newest one, which port prediction relies on.
+    Thread discovery = new Thread(() -> {
+      client.rt.natProfile(client.discoverNat());
+      if (client.closing.get() || !client.rt.execute(register)) {
+        started.completeExceptionally(new ConnectException("client closed"));
+      }
+    }, "introducer-client-" + config.peerId() + "-netcheck");
+    discovery.setDaemon(true);
+    discovery.start();
     return started;
+  }
+
+  private NatProfile discoverNat() {
+    InetSocketAddress bind = rt.config.bindAddress();
+    try {
+      NatDiscovery.Result r = NatDiscovery.builder()
+          .servers(rt.config.servers())
+          .transportFactory(rt.config.transportFactory())
+          .bindAddress(new InetSocketAddress(bind.getAddress(), 0))
+          .timeout(NatDiscovery.CLIENT_BUDGET)
+          .threadNamePrefix("introducer-client-" + peerId() + "-netcheck")
+          .build()
+          .run();
+      log.info("{} NAT: {}", peerId(), r);
+      return r.profile();
+    } catch (RuntimeException e) {
+      log.warn("{} NAT discovery failed: {}", peerId(), e.toString());
+      return NatProfile.UNKNOWN;
+    }
   }
 
   /** This client's peer id. */
@@ -99,6 +136,14 @@ public final class IntroducerClient implements AutoCloseable {
     return registration.publicAddress();
   }
 
+  /**
+   * The NAT behaviour measured when the client started ({@link NatDiscovery}) and sent to the introducer with
+   * REGISTER; {@link NatProfile#UNKNOWN} when discovery was off or found nothing.
+   */
+  public NatProfile natProfile() {
+    return rt.natProfile();
+  }
+
   /** The address the client's socket is bound to. */
   public InetSocketAddress localAddress() {
     return rt.transport.localAddress();
@@ -108,17 +153,34 @@ public final class IntroducerClient implements AutoCloseable {
    * Opens a channel to {@code peerId}: asks the introducer for an introduction (CONNECT), then punches.
    * If a channel to that peer is already open, completes with it. Fails with a {@link ConnectException}:
    * {@code "unknown peer"} (and other introducer refusals), {@code "introducer did not answer"},
-   * {@code "punch timed out"}, {@code "connect timed out"} or {@code "client closed"}.
+   * {@code "punch timed out"}, {@code "connect timed out"} or {@code "client closed"}. The relay policy is
+   * the client's {@link ClientConfig#defaultPolicy()}.
    *
    * @throws IllegalArgumentException if {@code peerId} is not a valid peer id
    */
   public CompletableFuture<PeerChannel> connect(String peerId) {
+    return connect(peerId, ConnectOptions.defaults());
+  }
+
+  /**
+   * Opens a channel to {@code peerId} like {@link #connect(String)}, with these options, e.g.
+   * {@code ConnectOptions.policy(ConnectPolicy.RELAY_FIRST)} to be usable through the introducer's TURN relay at
+   * once and move to a direct path when punching succeeds (see {@link ConnectPolicy}). Relaying adds the
+   * failure reasons {@code "relay required"}, {@code "relay timed out"} and {@code "relay failed: ..."}. The
+   * policy applies to the session this call starts; a call that finds a channel open or a connect under way
+   * shares it.
+   *
+   * @throws IllegalArgumentException if {@code peerId} is not a valid peer id
+   */
+  public CompletableFuture<PeerChannel> connect(String peerId, ConnectOptions options) {
     Objects.requireNonNull(peerId, "peerId");
+    Objects.requireNonNull(options, "options");
+    ConnectPolicy policy = options.connectPolicy().orElse(rt.config.defaultPolicy());
     if (!Rendezvous.isValidId(peerId)) {
       throw new IllegalArgumentException("peerId must be 1-64 characters of [A-Za-z0-9._@:-], got: " + peerId);
     }
     CompletableFuture<PeerChannel> future = new CompletableFuture<>();
-    if (closing.get() || !rt.execute(() -> sessions.connect(peerId, future))) {
+    if (closing.get() || !rt.execute(() -> sessions.connect(peerId, policy, future))) {
       future.completeExceptionally(new ConnectException("client closed"));
     }
     return future;
@@ -162,7 +224,10 @@ public final class IntroducerClient implements AutoCloseable {
   /** Control thread: protocol goodbyes first, then resources. */
   private void shutdown() {
     sessions.closeAll();
-    registration.stop().whenComplete((r, e) -> teardown());
+    // Relay allocations are deleted (Refresh LIFETIME 0) alongside DEREGISTER, waiting at most as long.
+    CompletableFuture<Void> relaysClosed = rt.relays.closeAll();
+    rt.schedule(() -> relaysClosed.complete(null), Registration.DEREGISTER_TIMEOUT.toMillis());
+    registration.stop().whenComplete((r, e) -> relaysClosed.whenComplete((v, e2) -> teardown()));
   }
 
   private void teardown() {
@@ -184,17 +249,18 @@ public final class IntroducerClient implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------ receive
 
-  private void receiveLoop() {
+  /** Reads one socket, the client's own or an extra one of a session, until it is closed. */
+  private void receiveLoop(DatagramTransport socket) {
     ByteBuffer buf = ByteBuffer.allocate(RECEIVE_BUFFER);
     while (true) {
       buf.clear();
       InetSocketAddress source;
       try {
-        source = rt.transport.receive(buf);
+        source = socket.receive(buf);
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
-        if (closing.get()) {
+        if (closing.get() || socket != rt.transport) {
           return;
         }
         log.warn("{} receive failed: {}", peerId(), e.toString());
@@ -209,7 +275,7 @@ public final class IntroducerClient implements AutoCloseable {
         continue;
       }
       try {
-        demux(buf, source);
+        demux(buf, source, socket);
       } catch (RuntimeException e) {
         // Whatever arrives, the receiver thread must survive it.
         log.error("{} failed to handle a datagram from {}", peerId(), source, e);
@@ -217,9 +283,14 @@ public final class IntroducerClient implements AutoCloseable {
     }
   }
 
-  private void demux(ByteBuffer buf, InetSocketAddress source) {
+  private void demux(ByteBuffer buf, InetSocketAddress source, DatagramTransport socket) {
     byte[] datagram = new byte[buf.remaining()];
     buf.get(datagram);
+    demux(datagram, source, socket);
+  }
+
+  /** A non-empty datagram from {@code source}: a real address, or a tunnel address for one a relay carried. */
+  private void demux(byte[] datagram, InetSocketAddress source, DatagramTransport socket) {
     switch (Demux.classify(datagram[0])) {
       case STUN -> {
         StunMessage m;
@@ -234,7 +305,7 @@ public final class IntroducerClient implements AutoCloseable {
           rt.countDrop("control thread overloaded", source);
         } else if (!rt.execute(() -> {
           pendingDispatch.decrementAndGet();
-          dispatch(m, source);
+          dispatch(m, source, socket);
         })) {
           rt.countDrop("client closed", source);
         }
@@ -249,17 +320,40 @@ public final class IntroducerClient implements AutoCloseable {
           rt.countDrop("data from an address without a channel", source);
         }
       }
+      case CHANNEL_DATA -> {
+        RelayPool.Unwrapped u = socket == rt.transport ? rt.relays.onChannelData(datagram, source) : null;
+        if (u != null) {
+          fromRelay(u);
+        } else {
+          rt.countDrop("ChannelData not from an allocation of ours", source);
+        }
+      }
       default -> rt.countDrop("unknown first byte " + (datagram[0] & 0xFF), source);
     }
   }
 
-  /** Control thread: one STUN message to whoever handles it. */
-  private void dispatch(StunMessage m, InetSocketAddress source) {
+  /** What a peer sent to one of our relay allocations: handled as a datagram from its tunnel address. */
+  private void fromRelay(RelayPool.Unwrapped u) {
+    if (u.datagram().length == 0) {
+      rt.countDrop("empty relayed datagram", u.source());
+      return;
+    }
+    demux(u.datagram(), u.source(), rt.transport);
+  }
+
+  /** Control thread: one STUN message, received on {@code socket}, to whoever handles it. */
+  private void dispatch(StunMessage m, InetSocketAddress source, DatagramTransport socket) {
+    boolean fromIntroducer = socket == rt.transport;
     boolean handled = switch (m.method()) {
       case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.CONNECT, StunMethods.RESULT,
-          StunMethods.DEREGISTER -> m.messageClass().isResponse() && transactions.onResponse(m, source);
-      case StunMethods.INTRODUCE -> m.messageClass() == StunClass.REQUEST && sessions.onIntroduce(m, source);
-      case StunMethods.PUNCH, StunMethods.CLOSE -> sessions.onPeerMessage(m, source);
+          StunMethods.DEREGISTER -> fromIntroducer && m.messageClass().isResponse() && transactions.onResponse(m, source);
+      case StunMethods.INTRODUCE -> fromIntroducer && m.messageClass() == StunClass.REQUEST
+          && sessions.onIntroduce(m, source);
+      case StunMethods.PUNCH, StunMethods.CLOSE -> sessions.onPeerMessage(m, source, socket);
+      case StunMethods.UPDATE -> fromIntroducer && (m.messageClass() == StunClass.REQUEST
+          ? sessions.onUpdate(m, source) : m.messageClass().isResponse() && transactions.onResponse(m, source));
+      case StunMethods.ALLOCATE, StunMethods.REFRESH, StunMethods.CREATE_PERMISSION, StunMethods.CHANNEL_BIND,
+          StunMethods.DATA -> socket == rt.transport && rt.relays.onStun(m, source, this::fromRelay);
       default -> false;
     };
     if (!handled) {

@@ -3,6 +3,7 @@ package io.introducer.client;
 import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.PunchParams;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.time.Duration;
@@ -10,9 +11,22 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
-/** What a CONNECT success or an INTRODUCE tells a peer: the session, its key, and whom to punch. */
+/**
+ * What a CONNECT success or an INTRODUCE tells a peer: the session, its key, whom to punch, and how (strategy,
+ * this peer's side of it, PUNCH-PARAMS).
+ *
+ * @param side the STRATEGY side byte for this peer: {@link #SIDE_SYMMETRIC}, {@link #SIDE_HARD} or {@link #SIDE_EASY}
+ * @param relay the TURN relay and credentials this peer may allocate with (PROTOCOL.md section 8), or null
+ */
 record Introduction(byte[] sessionId, byte[] sessionKey, int role, String remotePeerId, List<Candidate> candidates,
-    Strategy strategy, Duration punchWindow) {
+    Strategy strategy, Duration punchWindow, int side, PunchParams punchParams, RelayCredentials relay) {
+
+  /** STRATEGY side: both punch. */
+  static final int SIDE_SYMMETRIC = 0;
+  /** STRATEGY side: this peer is behind the hard NAT (sends first, opens the birthday sockets). */
+  static final int SIDE_HARD = 1;
+  /** STRATEGY side: this peer is behind the easy NAT (waits for, or probes, the hard side). */
+  static final int SIDE_EASY = 2;
 
   /** Used when the introducer leaves PUNCH-WINDOW out. */
   static final Duration DEFAULT_PUNCH_WINDOW = Duration.ofSeconds(10);
@@ -43,6 +57,11 @@ record Introduction(byte[] sessionId, byte[] sessionKey, int role, String remote
     if (strategy == null) {
       return null;
     }
+    int side = strategyValue == null ? SIDE_SYMMETRIC : strategyValue[1] & 0xFF;
+    if (side > SIDE_EASY) {
+      side = SIDE_SYMMETRIC; // an unknown side: punch like both sides do
+    }
+    PunchParams params = PunchParams.decode(m.get(StunAttributes.PUNCH_PARAMS));
     long window = m.getU32(StunAttributes.PUNCH_WINDOW);
     Duration punchWindow = window <= 0 ? DEFAULT_PUNCH_WINDOW
         : Duration.ofMillis(Math.min(window, MAX_PUNCH_WINDOW.toMillis()));
@@ -55,6 +74,7 @@ record Introduction(byte[] sessionId, byte[] sessionKey, int role, String remote
       }
     }
     byte[] key = wire.unmaskSessionKey(masked, tx, sessionId);
-    return new Introduction(sessionId, key, role[0] & 0xFF, target, List.copyOf(candidates), strategy, punchWindow);
+    return new Introduction(sessionId, key, role[0] & 0xFF, target, List.copyOf(candidates), strategy, punchWindow,
+        side, params != null ? params : PunchParams.DEFAULT, RelayCredentials.parse(m, wire));
   }
 }

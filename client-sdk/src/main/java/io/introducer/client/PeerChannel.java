@@ -1,5 +1,6 @@
 package io.introducer.client;
 
+import io.introducer.protocol.rendezvous.Strategy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -21,11 +22,25 @@ public interface PeerChannel extends AutoCloseable {
   /** The introducer's session id of this channel, as lower-case hex. */
   String sessionId();
 
-  /** Whether datagrams travel directly or through a relay. */
+  /**
+   * Whether datagrams travel directly or through a relay now. A channel opened with
+   * {@link ConnectPolicy#RELAY_FIRST} starts on {@link Path#RELAY} and may move to {@link Path#DIRECT} later
+   * (see {@link #onPathChange}); the channel object stays the same.
+   */
   Path path();
 
-  /** The address datagrams are sent to. */
+  /**
+   * The peer's address on the current path: its direct address, the relay address it is reached at, or,
+   * when this peer relays through its own allocation, the peer's address as the relay sees it.
+   */
   InetSocketAddress remoteAddress();
+
+  /**
+   * How the connection was made (docs/PROTOCOL.md section 7): the strategy the introducer chose for the two NATs
+   * ({@link Strategy#SIMULTANEOUS}, {@link Strategy#HARD_SIDE_FIRST}, {@link Strategy#PORT_PREDICTION},
+   * {@link Strategy#BIRTHDAY}), or {@link Strategy#RELAY} while the channel travels through a relay.
+   */
+  Strategy strategy();
 
   /** Smoothed round-trip time (RFC 6298 style) of the connectivity probes; positive once connected. */
   Duration rtt();
@@ -37,7 +52,7 @@ public interface PeerChannel extends AutoCloseable {
    * Sends {@code data} as one datagram.
    *
    * @throws IllegalStateException if the channel is closed
-   * @throws IllegalArgumentException if the payload is longer than 65506 bytes
+   * @throws IllegalArgumentException if the payload is longer than 65506 bytes (65502 through a relay)
    */
   void send(byte[] data);
 
@@ -45,7 +60,7 @@ public interface PeerChannel extends AutoCloseable {
    * Sends {@code length} bytes of {@code data} from {@code offset} as one datagram.
    *
    * @throws IllegalStateException if the channel is closed
-   * @throws IllegalArgumentException if the payload is longer than 65506 bytes
+   * @throws IllegalArgumentException if the payload is longer than 65506 bytes (65502 through a relay)
    * @throws IndexOutOfBoundsException if the range is outside {@code data}
    */
   void send(byte[] data, int offset, int length);
@@ -59,6 +74,12 @@ public interface PeerChannel extends AutoCloseable {
    * already closed the listener is called at once.
    */
   void onClose(Consumer<String> listener);
+
+  /**
+   * Sets the listener told, with the new path, each time the channel moves between a relay and a direct
+   * path (replacing any earlier one). Messages keep flowing across the move. Runs on the callback executor.
+   */
+  void onPathChange(Consumer<Path> listener);
 
   /** Closes the channel and tells the peer (CLOSE). Idempotent. */
   @Override

@@ -116,6 +116,7 @@ final class Registration {
       return false;
     }
     publicAddress = mapped;
+    rt.serverReflexive(server(), mapped);
     long lifetime = m.getU32(StunAttributes.REGISTRATION_LIFETIME);
     lifetimeMillis = lifetime > 0 ? lifetime * 1000 : Long.MAX_VALUE;
     registered = true;
@@ -157,6 +158,7 @@ final class Registration {
         if (mapped != null && !mapped.equals(publicAddress)) {
           log.info("{} public address changed {} -> {}", rt.wire.peerId(), publicAddress, mapped);
           publicAddress = mapped;
+          rt.serverReflexive(server(), mapped);
           ClientListener listener = rt.config.listener();
           rt.callback(() -> listener.registered(mapped));
         }

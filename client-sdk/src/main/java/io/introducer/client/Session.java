@@ -1,16 +1,19 @@
 package io.introducer.client;
 
+import io.introducer.client.relay.RelayPool;
+import io.introducer.client.transport.DatagramTransport;
 import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.TransactionId;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Rendezvous;
+import io.introducer.protocol.rendezvous.Strategy;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,6 +42,8 @@ final class Session {
   static final int MAX_TARGETS = 16;
   /** Outstanding punch transactions remembered for matching responses. */
   static final int MAX_OUTSTANDING = 256;
+  /** How long port prediction between two sequential NATs waits to learn where our allocator stands. */
+  static final java.time.Duration LOCATE_TIMEOUT = java.time.Duration.ofMillis(500);
 
   /** What the session tells the session table. */
   interface Owner {
@@ -52,6 +57,15 @@ final class Session {
 
     /** {@code address} sent a valid PUNCH while we still punch: its data may arrive before we open. */
     void provenWhilePunching(InetSocketAddress address);
+
+    /**
+     * The punch window ended without a path: null to keep the session going (a relay is being tried; the
+     * relay side ends it later), else the reason to fail with.
+     */
+    String punchWindowEnded(Session s);
+
+    /** An open session moved from its relayed path to a direct one (PROTOCOL.md section 8, RELAY_FIRST). */
+    void pathChanged(Session s);
   }
 
   private enum State { PUNCHING, OPEN, CLOSED }
@@ -69,6 +83,19 @@ final class Session {
   private final LinkedHashMap<TransactionId, Probe> outstanding = new LinkedHashMap<>();
   private final Map<InetSocketAddress, Long> lastTriggered = new HashMap<>();
   private final Set<InetSocketAddress> proven = new LinkedHashSet<>();
+  /** Relayed candidates of the peer (UPDATE): reaching it there is a RELAY path, like our tunnel addresses. */
+  private final Set<InetSocketAddress> relayedTargets = new HashSet<>();
+  /** Order and pacing of the targets for the introducer's strategy and our side of it (PROTOCOL.md section 7). */
+  private PunchPlan plan;
+  /** PREDICTED ports among {@link #targets}: they do not count against {@link #MAX_TARGETS}. */
+  private int predictedTargets;
+  private final int maxOutstanding;
+  /** The birthday strategy's extra sockets (hard side) or random probes (easy side); null otherwise. */
+  private Birthday birthday;
+  /** The socket the channel lives on: the client's, or the birthday socket that got through. */
+  private DatagramTransport pathSocket;
+  private boolean firstRound = true;
+  private boolean windowOpen = true;
   private State state = State.PUNCHING;
   private long roundGap = FIRST_ROUND_GAP_MILLIS;
   private ScheduledFuture<?> punchTimer;
@@ -86,17 +113,29 @@ final class Session {
     this.intro = intro;
     this.id = intro.sessionHex();
     this.startNanos = startNanos;
+    this.pathSocket = rt.transport;
     boolean v4Socket = rt.transport.localAddress().getAddress() instanceof Inet4Address;
-    // PROTOCOL.md section 7: host candidates are tried first (two peers behind one NAT).
-    List<Candidate> ordered = new ArrayList<>(intro.candidates());
-    ordered.sort(Comparator.comparing(c -> c.kind() != Candidate.Kind.HOST));
-    for (Candidate c : ordered) {
-      boolean v4 = c.address().getAddress() instanceof Inet4Address;
-      // An IPv4 socket cannot reach IPv6 candidates.
-      if ((v4 || !v4Socket) && !targets.contains(c.address()) && targets.size() < MAX_TARGETS) {
-        targets.add(c.address());
-      }
-    }
+    // PROTOCOL.md section 7: host candidates are tried first (two peers behind one NAT), except by a peer whose
+    // own sequential NAT is predicted; with STRATEGY relay (section 8) only they are worth a try.
+    this.plan = PunchPlan.of(intro, rt.natProfile(), rt.mappingsSinceFirst(), v4Socket);
+    targets.addAll(plan.targets());
+    this.predictedTargets = (int) targets.stream().filter(plan::isPredicted).count();
+    this.maxOutstanding = MAX_OUTSTANDING + predictedTargets
+        + (plan.birthdayHard() ? 2 * intro.punchParams().socketCount() : 0)
+        + (plan.birthdayEasy() ? intro.punchParams().probeCount() : 0);
+  }
+
+  /**
+   * The strategy this session actually traversed with, for RESULT and {@link PeerChannel#strategy()}: RELAY on a
+   * relayed path, otherwise the one the introducer named (SIMULTANEOUS when it named none).
+   */
+  Strategy strategyUsed() {
+    return isRelayed() ? Strategy.RELAY : intro.strategy();
+  }
+
+  /** The birthday half this session runs, if any (for tests). */
+  Birthday birthday() {
+    return birthday;
   }
 
   String id() {
@@ -161,38 +200,182 @@ final class Session {
 
   /** Starts punching: every candidate, paced, in rounds with growing gaps, until the punch window ends. */
   void start() {
-    windowTimer = rt.schedule(() -> fail("punch timed out"), intro.punchWindow().toMillis());
-    punchStep();
+    windowTimer = rt.schedule(this::windowEnded, intro.punchWindow().toMillis());
+    if (plan.bothPredicted() && rt.serverReflexive() != null) {
+      locateThenPunch();
+    } else {
+      punchStep();
+    }
+    if (plan.birthdayHard()) {
+      birthday = new Birthday(rt, this::sendPunch, intro.punchParams());
+      birthday.startHard(plan.serverReflexive());
+    } else if (plan.birthdayEasy()) {
+      birthday = new Birthday(rt, this::sendPunch, intro.punchParams());
+      Set<Integer> known = new HashSet<>();
+      for (InetSocketAddress t : targets) {
+        if (t.getAddress() != null && t.getAddress().equals(plan.hardAddress())) {
+          known.add(t.getPort()); // punched anyway
+        }
+      }
+      birthday.startEasy(plan.hardAddress(), known);
+    }
   }
 
-  private void punchStep() {
+  /**
+   * Port prediction between two sequential NATs: each side's k-th new mapping must meet the other's k-th, so each
+   * shifts its predictions by exactly how far its own allocator moved since the introducer saw its port
+   * ({@link PunchPlan}). Counting our own destinations misses other hosts' traffic and packets a NAT never
+   * mapped, so a fresh socket asks the introducer where the allocator stands now (one round trip); the count
+   * stays the fallback when that gets no answer.
+   */
+  private void locateThenPunch() {
+    InetSocketAddress server = rt.reflexiveServer();
+    InetSocketAddress seen = rt.serverReflexive();
+    InetSocketAddress bind = new InetSocketAddress(rt.transport.localAddress().getAddress(), 0);
+    String name = "introducer-client-" + rt.wire.peerId() + "-locate";
+    Thread t = new Thread(() -> {
+      InetSocketAddress now = NatDiscovery.freshMapping(rt.config.transportFactory(), bind, server, LOCATE_TIMEOUT,
+          name);
+      rt.execute(() -> located(seen, now));
+    }, name);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void located(InetSocketAddress seen, InetSocketAddress now) {
     if (state != State.PUNCHING) {
       return;
     }
+    int stride = rt.natProfile().stride();
+    if (now != null && now.getAddress().equals(seen.getAddress()) && stride != 0
+        && (now.getPort() - seen.getPort()) % stride == 0 && (now.getPort() - seen.getPort()) / stride >= 0) {
+      // Our next mapping is now + stride = seen + stride * (1 + moved).
+      int moved = (now.getPort() - seen.getPort()) / stride;
+      boolean v4Socket = rt.transport.localAddress().getAddress() instanceof Inet4Address;
+      List<InetSocketAddress> late = new ArrayList<>(targets);
+      late.removeAll(plan.targets());
+      plan = PunchPlan.of(intro, rt.natProfile(), moved, v4Socket);
+      targets.clear();
+      targets.addAll(plan.targets());
+      targets.addAll(late);
+      predictedTargets = (int) targets.stream().filter(plan::isPredicted).count();
+      log.debug("session {}: our allocator moved {} ports since the introducer saw {}", id, moved, seen);
+    }
+    punchStep();
+  }
+
+  /**
+   * End of the punch window: without a path the session fails, unless a relay is being tried (then only the
+   * relayed targets are punched on); on a relayed path the search for a direct one stops.
+   */
+  private void windowEnded() {
+    windowOpen = false;
+    if (state == State.PUNCHING) {
+      String reason = owner.punchWindowEnded(this);
+      if (reason != null) {
+        fail(reason);
+      } else {
+        round.removeIf(t -> !relayed(t));
+      }
+    } else if (state == State.OPEN) {
+      round.clear();
+      lastTriggered.clear();
+    }
+  }
+
+  /** Punching goes on while connecting, and on a relayed path while the window lasts, for a direct path. */
+  private boolean punching() {
+    return state == State.PUNCHING || (state == State.OPEN && windowOpen && relayed(path));
+  }
+
+  /** Whom a round punches: on a relayed path only direct targets; after the window only relayed ones. */
+  private boolean worthPunching(InetSocketAddress target) {
+    return state == State.OPEN ? !relayed(target) : windowOpen || relayed(target);
+  }
+
+  /** True for a path through a relay: one of our allocations (a tunnel address) or the peer's relayed candidate. */
+  boolean relayed(InetSocketAddress address) {
+    return address != null && (RelayPool.isTunnel(address) || relayedTargets.contains(address));
+  }
+
+  /** True when the open channel travels through a relay. */
+  boolean isRelayed() {
+    return relayed(path);
+  }
+
+  /**
+   * Late candidates from the peer (UPDATE), e.g. its relayed address: remembered, and punched at once while
+   * the session is still connecting.
+   */
+  void addCandidates(List<Candidate> more) {
+    boolean v4Socket = rt.transport.localAddress().getAddress() instanceof Inet4Address;
+    for (Candidate c : more) {
+      InetSocketAddress a = c.address();
+      if ((a.getAddress() instanceof Inet4Address) != v4Socket && v4Socket) {
+        continue;
+      }
+      if (c.kind() == Candidate.Kind.RELAYED) {
+        relayedTargets.add(a);
+      }
+      if (state == State.PUNCHING && !targets.contains(a) && targets.size() - predictedTargets < MAX_TARGETS + 4) {
+        targets.add(a);
+        sendPunch(a);
+      }
+    }
+  }
+
+  private void punchStep() {
+    if (!punching()) {
+      return;
+    }
     if (round.isEmpty()) {
-      round.addAll(targets);
+      for (InetSocketAddress t : targets) {
+        if (worthPunching(t)) {
+          round.add(t);
+        }
+      }
     }
-    InetSocketAddress target = round.poll();
-    if (target != null) {
+    // The first round goes out at once, so that the server-reflexive candidate never waits behind host ones;
+    // later rounds are paced (RFC 8445 Ta), PREDICTED ports at PUNCH-PARAMS' probe rate.
+    long paceMicros = plan.predictedPaceMicros();
+    int predictedPerStep = (int) Math.max(1, 1000 / paceMicros);
+    InetSocketAddress target = null;
+    for (int predictedSent = 0; !round.isEmpty(); ) {
+      InetSocketAddress next = round.peek();
+      boolean predicted = plan.isPredicted(next);
+      if (target != null && (predicted ? predictedSent >= predictedPerStep : !firstRound || plan.isPredicted(target))) {
+        break;
+      }
+      target = round.poll();
       sendPunch(target);
+      if (firstRound && plan.ownPredicted()) {
+        sendPunch(target); // a copy: the first packet to a destination fixes which port our NAT gives it
+      }
+      predictedSent += predicted ? 1 : 0;
     }
-    long delay = PACE_MILLIS;
+    long delay = target != null && plan.isPredicted(target) ? Math.max(1, paceMicros / 1000) : PACE_MILLIS;
     if (round.isEmpty()) {
       delay = roundGap;
       roundGap = Math.min(MAX_ROUND_GAP_MILLIS, roundGap * 3 / 2);
+      firstRound = false;
     }
     punchTimer = rt.schedule(this::punchStep, delay);
   }
 
   private void sendPunch(InetSocketAddress target) {
+    sendPunch(target, rt.transport);
+  }
+
+  /** One PUNCH request from {@code via} (the client's socket or a birthday socket); its answer is matched later. */
+  private void sendPunch(InetSocketAddress target, DatagramTransport via) {
     byte[] tx = StunMessage.newTransactionId();
     outstanding.put(new TransactionId(tx), new Probe(target, ClientRuntime.nowNanos()));
     Iterator<TransactionId> oldest = outstanding.keySet().iterator();
-    while (outstanding.size() > MAX_OUTSTANDING && oldest.hasNext()) {
+    while (outstanding.size() > maxOutstanding && oldest.hasNext()) {
       oldest.next();
       oldest.remove();
     }
-    rt.send(Wire.punchRequest(tx, intro.sessionId(), rt.wire.peerId(), intro.sessionKey()), target);
+    rt.send(Wire.punchRequest(tx, intro.sessionId(), rt.wire.peerId(), intro.sessionKey()), target, via);
   }
 
   /** A PUNCH request or CLOSE is authentic when signed with the session key by the other peer, not reflected. */
@@ -201,34 +384,48 @@ final class Session {
         && intro.remotePeerId().equals(m.getString(StunAttributes.PEER_ID));
   }
 
-  /** PUNCH request: answer it, learn the source, and (while punching) send a triggered punch back. */
-  boolean onPunchRequest(StunMessage m, InetSocketAddress source) {
+  /**
+   * PUNCH request, received on {@code via}: answer it from there, learn the source, and (while punching) send a
+   * triggered punch back from there.
+   */
+  boolean onPunchRequest(StunMessage m, InetSocketAddress source, DatagramTransport via) {
     if (state == State.CLOSED || !fromPeer(m)) {
       return false;
     }
     List<Integer> unknown = m.unknownComprehensionRequired();
     if (!unknown.isEmpty()) {
-      rt.send(Wire.unknownAttributes(m, unknown, intro.sessionKey()), source);
+      rt.send(Wire.unknownAttributes(m, unknown, intro.sessionKey()), source, via);
       return true;
     }
-    rt.send(Wire.punchSuccess(m, source, intro.sessionId(), intro.sessionKey()), source);
+    InetSocketAddress seen = rt.relays.peerAddress(source); // through a relay: the peer's address there
+    if (seen == null) {
+      return false; // the tunnel it came through is gone
+    }
+    rt.send(Wire.punchSuccess(m, seen, intro.sessionId(), intro.sessionKey()), source, via);
     prove(source);
-    if (state == State.PUNCHING) {
-      if (!targets.contains(source) && targets.size() < MAX_TARGETS) {
+    // On a relayed path a punch from a direct address is answered with a punch back: the peer found a direct
+    // path, and our success moves us there too.
+    boolean lookForDirect = state == State.OPEN && relayed(path) && !relayed(source);
+    if (state == State.PUNCHING || lookForDirect) {
+      if (state == State.PUNCHING && via == rt.transport && !targets.contains(source)
+          && (targets.size() - predictedTargets < MAX_TARGETS || relayed(source))) {
         targets.add(source); // peer-reflexive: how the easy side learns a hard side's port
       }
       long now = ClientRuntime.nowNanos();
       Long last = lastTriggered.get(source);
       if (last == null || now - last >= TRIGGER_INTERVAL_NANOS) {
         lastTriggered.put(source, now);
-        sendPunch(source);
+        sendPunch(source, via);
       }
     }
     return true;
   }
 
-  /** PUNCH success to one of our requests: the first one connects; later ones feed the RTT estimate. */
-  boolean onPunchSuccess(StunMessage m, InetSocketAddress source) {
+  /**
+   * PUNCH success to one of our requests, received on {@code via}: the first one connects (the channel lives on
+   * that socket); later ones feed the RTT estimate.
+   */
+  boolean onPunchSuccess(StunMessage m, InetSocketAddress source, DatagramTransport via) {
     if (state == State.CLOSED || !m.verifyIntegritySha256(intro.sessionKey())) {
       return false;
     }
@@ -241,8 +438,15 @@ final class Session {
     lastAnswerNanos = now;
     prove(source);
     if (state == State.PUNCHING) {
-      open(source, sample, now);
-    } else {
+      open(source, sample, now, via);
+    } else if (relayed(path) && !relayed(source)) {
+      pathSocket = via;
+      channel.useSocket(via);
+      if (birthday != null) {
+        birthday.stop(via);
+      }
+      moveToDirect(source, sample);
+    } else if (probe.target().equals(path)) {
       // RFC 6298: SRTT <- 7/8 SRTT + 1/8 R
       srttNanos = srttNanos - srttNanos / 8 + sample / 8;
       channel.rtt(srttNanos);
@@ -274,15 +478,26 @@ final class Session {
     return Set.copyOf(proven);
   }
 
-  private void open(InetSocketAddress source, long rttNanos, long now) {
+  private void open(InetSocketAddress source, long rttNanos, long now, DatagramTransport via) {
     state = State.OPEN;
-    cancelTimers();
-    round.clear();
-    lastTriggered.clear();
     path = source;
+    pathSocket = via;
+    if (birthday != null && !relayed(source)) {
+      birthday.stop(via); // the first success wins: probing ends, only the socket that got through stays
+    }
+    if (relayed(source) && windowOpen) {
+      round.removeIf(this::relayed); // keep punching the direct targets until the window ends
+    } else {
+      cancelTimers();
+      round.clear();
+      lastTriggered.clear();
+    }
     srttNanos = rttNanos;
     connectedAfterNanos = now - startNanos;
-    channel = new Channel(rt, this, source, rttNanos);
+    channel = new Channel(rt, this, source, rttNanos, via);
+    if (relayed(source)) {
+      channel.moveTo(source, Path.RELAY);
+    }
     for (InetSocketAddress a : proven) {
       owner.route(a, channel); // data may arrive from any address that proved itself, e.g. the LAN one
     }
@@ -290,6 +505,31 @@ final class Session {
         connectedAfterMillis(), srttMicros());
     probeTimer = rt.schedule(this::probe, rt.config.probeInterval().toMillis());
     owner.opened(this);
+  }
+
+  /**
+   * A direct PUNCH succeeded while the channel travels through a relay: the same channel moves to the direct
+   * path, and a punch there prompts the peer (still relayed) to move too. The relay goes once the owner
+   * releases it.
+   */
+  private void moveToDirect(InetSocketAddress source, long rttNanos) {
+    InetSocketAddress relayedPath = path;
+    path = source;
+    srttNanos = rttNanos;
+    if (punchTimer != null) {
+      punchTimer.cancel(false);
+    }
+    if (windowTimer != null) {
+      windowTimer.cancel(false);
+    }
+    round.clear();
+    lastTriggered.clear();
+    channel.rtt(rttNanos);
+    channel.moveTo(source, Path.DIRECT);
+    log.info("session {} with {} moved from the relay ({}) to the direct path {}, rtt {} us", id, remotePeerId(),
+        relayedPath, source, srttMicros());
+    sendPunch(source);
+    owner.pathChanged(this);
   }
 
   /** Keepalive and RTT probe on an open channel; closes it when the peer stopped answering. */
@@ -301,7 +541,7 @@ final class Session {
       close("peer unreachable", true);
       return;
     }
-    sendPunch(path);
+    sendPunch(path, pathSocket);
     probeTimer = rt.schedule(this::probe, rt.config.probeInterval().toMillis());
   }
 
@@ -317,6 +557,9 @@ final class Session {
     }
     state = State.CLOSED;
     cancelTimers();
+    if (birthday != null) {
+      birthday.stop(null);
+    }
     log.info("session {} with {} failed: {}", id, remotePeerId(), reason);
     owner.failed(this, reason);
   }
@@ -335,8 +578,11 @@ final class Session {
     if (notifyPeer) {
       byte[] close = Wire.close(intro.sessionId(), rt.wire.peerId(), intro.sessionKey());
       // An indication is never retransmitted; a second copy makes one lost datagram harmless.
-      rt.send(close, path);
-      rt.send(close, path);
+      rt.send(close, path, pathSocket);
+      rt.send(close, path, pathSocket);
+    }
+    if (birthday != null) {
+      birthday.stop(null); // and the socket the channel lived on
     }
     channel.markClosed(reason);
     owner.closed(this);

@@ -1,12 +1,15 @@
 package io.introducer.client;
 
+import io.introducer.client.transport.DatagramTransport;
 import io.introducer.protocol.ErrorCode;
 import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunClass;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
+import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Outcome;
 import io.introducer.protocol.rendezvous.Rendezvous;
+import io.introducer.protocol.rendezvous.Strategy;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -42,6 +45,8 @@ final class Sessions implements Session.Owner {
   private final ClientRuntime rt;
   private final Transactions transactions;
   private final Registration registration;
+  /** The relay side of sessions (PROTOCOL.md section 8): policies, allocations, UPDATE. */
+  private final Relaying relaying;
   private final Map<String, Session> byId = new HashMap<>();
   private final Map<String, Session> byPeer = new HashMap<>();
   private final Map<String, Attempt> attempts = new HashMap<>();
@@ -58,12 +63,15 @@ final class Sessions implements Session.Owner {
   /** A CONNECT in flight to the introducer. */
   private static final class Attempt {
     final String peer;
+    /** The relay policy of the connect() that started the attempt; later callers join it. */
+    final ConnectPolicy policy;
     final long startNanos = ClientRuntime.nowNanos();
     final List<Waiter> waiters = new ArrayList<>();
     boolean superseded;
 
-    Attempt(String peer) {
+    Attempt(String peer, ConnectPolicy policy) {
       this.peer = peer;
+      this.policy = policy;
     }
   }
 
@@ -71,6 +79,7 @@ final class Sessions implements Session.Owner {
     this.rt = rt;
     this.transactions = transactions;
     this.registration = registration;
+    this.relaying = new Relaying(rt, transactions, registration);
   }
 
   /** Receiver thread: the open channel data from {@code source} belongs to, or null. */
@@ -98,7 +107,11 @@ final class Sessions implements Session.Owner {
 
   // ------------------------------------------------------------------------------------------ connect
 
-  void connect(String peer, CompletableFuture<PeerChannel> future) {
+  /**
+   * A connect() call; {@code policy} applies to the session it starts (a call that joins an attempt or session
+   * under way, or finds an open channel, gets that one whatever its policy).
+   */
+  void connect(String peer, ConnectPolicy policy, CompletableFuture<PeerChannel> future) {
     Waiter w = new Waiter(future);
     if (closed) {
       w.fail(rt, "client closed");
@@ -119,7 +132,7 @@ final class Sessions implements Session.Owner {
       a.waiters.add(w);
       return;
     }
-    Attempt attempt = new Attempt(peer);
+    Attempt attempt = new Attempt(peer, policy);
     attempt.waiters.add(w);
     attempts.put(peer, attempt);
     transactions.send(rt.wire.connect(peer), registration.server(), rt.config.requestTimeout())
@@ -166,7 +179,7 @@ final class Sessions implements Session.Owner {
       reportFailure(intro, "connect timed out");
       return;
     }
-    startSession(intro, a.startNanos, a.waiters);
+    startSession(intro, a.startNanos, a.waiters, a.policy);
   }
 
   private void waiterTimedOut(Waiter w, String peer) {
@@ -202,6 +215,7 @@ final class Sessions implements Session.Owner {
     String peer = intro.remotePeerId();
     boolean peerWins = peer.compareTo(rt.wire.peerId()) < 0;
     List<Waiter> adopted = new ArrayList<>();
+    ConnectPolicy policy = rt.config.defaultPolicy();
     Attempt attempt = attempts.get(peer);
     Session existing = byPeer.get(peer);
     if (attempt != null || (existing != null && existing.isPunching() && existing.isInitiator())) {
@@ -216,6 +230,7 @@ final class Sessions implements Session.Owner {
       attempts.remove(peer);
       attempt.superseded = true;
       adopted.addAll(attempt.waiters);
+      policy = attempt.policy;
     } else if (existing != null && existing.isOpen()) {
       existing.close("replaced by a new session", true); // the peer lost its channel and connects anew
     } else if (existing != null) {
@@ -224,13 +239,14 @@ final class Sessions implements Session.Owner {
         return true;
       }
       adopted.addAll(existing.takeWaiters());
+      policy = relaying.policy(existing);
       existing.fail("superseded by a concurrent session");
     }
-    startSession(intro, ClientRuntime.nowNanos(), adopted);
+    startSession(intro, ClientRuntime.nowNanos(), adopted, policy);
     return true;
   }
 
-  private void startSession(Introduction intro, long startNanos, List<Waiter> waiters) {
+  private void startSession(Introduction intro, long startNanos, List<Waiter> waiters, ConnectPolicy policy) {
     Session s = new Session(rt, this, intro, startNanos);
     s.addWaiters(waiters);
     byId.put(s.id(), s);
@@ -239,13 +255,17 @@ final class Sessions implements Session.Owner {
         s.id(), intro.candidates().size(), intro.candidates(), intro.strategy().wireName());
     ClientListener listener = rt.config.listener();
     rt.callback(() -> listener.introduced(intro.remotePeerId(), s.id(), intro.candidates(), intro.strategy()));
+    relaying.begin(s, policy);
     s.start();
   }
 
   // ----------------------------------------------------------------------------------- peer messages
 
-  /** PUNCH request/success and CLOSE: dispatched to the session named by SESSION-ID. */
-  boolean onPeerMessage(StunMessage m, InetSocketAddress source) {
+  /**
+   * PUNCH request/success and CLOSE, received on {@code via} (the client's socket or a birthday socket):
+   * dispatched to the session named by SESSION-ID.
+   */
+  boolean onPeerMessage(StunMessage m, InetSocketAddress source, DatagramTransport via) {
     byte[] sid = m.get(StunAttributes.SESSION_ID);
     if (sid == null || sid.length != Rendezvous.SESSION_ID_LENGTH) {
       return false;
@@ -255,10 +275,10 @@ final class Sessions implements Session.Owner {
       return false;
     }
     if (m.is(StunMethods.PUNCH, StunClass.REQUEST)) {
-      return s.onPunchRequest(m, source);
+      return s.onPunchRequest(m, source, via);
     }
     if (m.is(StunMethods.PUNCH, StunClass.SUCCESS_RESPONSE)) {
-      return s.onPunchSuccess(m, source);
+      return s.onPunchSuccess(m, source, via);
     }
     if (m.is(StunMethods.CLOSE, StunClass.INDICATION)) {
       return s.onClose(m);
@@ -266,12 +286,46 @@ final class Sessions implements Session.Owner {
     return false;
   }
 
+  /**
+   * UPDATE from the introducer (PROTOCOL.md section 8): verify, ack, and hand the late candidates to their
+   * session. An UPDATE for a session we no longer hold is acked and ignored.
+   */
+  boolean onUpdate(StunMessage m, InetSocketAddress source) {
+    if (!registration.isServer(source) || !rt.wire.verifiedByIntroducer(m)
+        || !rt.wire.peerId().equals(m.getString(StunAttributes.PEER_ID))
+        || !rt.wire.appId().equals(m.getString(StunAttributes.APP_ID))) {
+      return false;
+    }
+    byte[] sid = m.get(StunAttributes.SESSION_ID);
+    if (sid == null || sid.length != Rendezvous.SESSION_ID_LENGTH) {
+      return false;
+    }
+    rt.send(rt.wire.updateAck(m, sid), source);
+    Session s = byId.get(HexFormat.of().formatHex(sid));
+    if (s == null || !s.remotePeerId().equals(m.getString(StunAttributes.TARGET_PEER_ID))) {
+      return true;
+    }
+    List<Candidate> candidates = new ArrayList<>();
+    for (byte[] v : m.getAll(StunAttributes.CANDIDATE)) {
+      Candidate c = Candidate.decode(v, m.transactionId());
+      if (c != null) {
+        candidates.add(c);
+      }
+    }
+    log.info("{} got late candidates {} from {} for session {}", rt.wire.peerId(), candidates, s.remotePeerId(),
+        s.id());
+    relaying.updated(s, candidates);
+    return true;
+  }
+
   // ------------------------------------------------------------------------------- session callbacks
 
   @Override
   public void opened(Session s) {
     Introduction intro = s.introduction();
-    report(intro, Outcome.CONNECTED_DIRECT, s.connectedAfterMillis(), s.srttMicros(), s.path(), null);
+    report(intro, s.strategyUsed(), s.isRelayed() ? Outcome.CONNECTED_RELAY : Outcome.CONNECTED_DIRECT,
+        s.connectedAfterMillis(), s.srttMicros(), rt.relays.peerAddress(s.path()), null);
+    relaying.opened(s);
     boolean claimed = false;
     for (Waiter w : s.waiters()) {
       if (w.live()) {
@@ -290,6 +344,7 @@ final class Sessions implements Session.Owner {
   @Override
   public void failed(Session s, String reason) {
     forget(s);
+    relaying.forget(s);
     failAll(s.takeWaiters(), reason);
     if (!closed) {
       reportFailure(s.introduction(), reason);
@@ -299,6 +354,7 @@ final class Sessions implements Session.Owner {
   @Override
   public void closed(Session s) {
     forget(s);
+    relaying.forget(s);
     Channel ch = s.channel();
     routes.values().removeIf(c -> c == ch);
     s.provenAddresses().forEach(early::remove);
@@ -322,6 +378,18 @@ final class Sessions implements Session.Owner {
     if (early.size() < MAX_EARLY_ADDRESSES) {
       early.putIfAbsent(address, new ArrayDeque<>());
     }
+  }
+
+  @Override
+  public String punchWindowEnded(Session s) {
+    return relaying.windowEnded(s);
+  }
+
+  @Override
+  public void pathChanged(Session s) {
+    report(s.introduction(), s.strategyUsed(), Outcome.CONNECTED_DIRECT, s.connectedAfterMillis(), s.srttMicros(),
+        s.path(), null);
+    relaying.movedToDirect(s);
   }
 
   private void forget(Session s) {
@@ -372,13 +440,14 @@ final class Sessions implements Session.Owner {
   // ---------------------------------------------------------------------------------------- results
 
   private void reportFailure(Introduction intro, String reason) {
-    report(intro, Outcome.FAILED, 0, 0, null, reason);
+    report(intro, intro.strategy(), Outcome.FAILED, 0, 0, null, reason);
   }
 
-  private void report(Introduction intro, Outcome outcome, long timeToConnectMillis, long srttMicros,
+  /** RESULT, naming the strategy actually used (RELAY for a relayed path). */
+  private void report(Introduction intro, Strategy used, Outcome outcome, long timeToConnectMillis, long srttMicros,
       InetSocketAddress chosen, String reason) {
-    byte[] request = rt.wire.result(intro.sessionId(), outcome, intro.strategy(), timeToConnectMillis, srttMicros,
-        chosen, reason);
+    byte[] request = rt.wire.result(intro.sessionId(), outcome, used, timeToConnectMillis, srttMicros, chosen,
+        reason);
     transactions.send(request, registration.server(), rt.config.requestTimeout()).whenComplete((m, err) -> {
       if (err != null) {
         log.debug("RESULT for session {} not acknowledged: {}", intro.sessionHex(), err.toString());

@@ -11,18 +11,25 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Requests to the introducer: retransmitted (RTO 250 ms, doubling) until answered or the total timeout,
- * answered only by a response from the same server, with the same transaction id, correctly signed.
+ * Requests to the introducer: retransmitted (RTO doubling) until answered or the total timeout, answered only
+ * by a response from the same server, with the same transaction id, correctly signed. The first RTO is 250 ms
+ * until an answer to a first transmission gives a round-trip sample; then RFC 6298's SRTT + 4 RTTVAR, within
+ * 50-250 ms, so that one lost CONNECT costs a few round trips rather than a quarter second.
  * Control thread only; futures complete on the control thread.
  */
 final class Transactions {
   static final long INITIAL_RTO_MILLIS = 250;
+  static final long MIN_RTO_MILLIS = 50;
 
   private final ClientRuntime rt;
   private final Map<TransactionId, Pending> pending = new HashMap<>();
+  /** RFC 6298 estimates from answers to first transmissions (Karn); negative before the first sample. */
+  private long srttNanos = -1;
+  private long rttvarNanos;
 
   Transactions(ClientRuntime rt) {
     this.rt = rt;
@@ -34,7 +41,9 @@ final class Transactions {
     final InetSocketAddress server;
     final long deadline;
     final CompletableFuture<StunMessage> result = new CompletableFuture<>();
-    long rto = INITIAL_RTO_MILLIS;
+    long rto = rto();
+    long firstSentNanos;
+    int transmissions;
     ScheduledFuture<?> timer;
 
     Pending(TransactionId id, byte[] bytes, InetSocketAddress server, long deadline) {
@@ -53,6 +62,9 @@ final class Transactions {
         pending.remove(id);
         result.completeExceptionally(new TimeoutException("no answer from " + server));
         return;
+      }
+      if (transmissions++ == 0) {
+        firstSentNanos = ClientRuntime.nowNanos();
       }
       rt.send(bytes, server);
       long wait = Math.min(rto, left);
@@ -86,8 +98,31 @@ final class Transactions {
     if (p.timer != null) {
       p.timer.cancel(false);
     }
+    if (p.transmissions == 1) {
+      sample(ClientRuntime.nowNanos() - p.firstSentNanos);
+    }
     p.result.complete(m);
     return true;
+  }
+
+  /** RFC 6298 section 2: RTTVAR <- 3/4 RTTVAR + 1/4 |SRTT - R|, SRTT <- 7/8 SRTT + 1/8 R. */
+  void sample(long rttNanos) {
+    if (srttNanos < 0) {
+      srttNanos = rttNanos;
+      rttvarNanos = rttNanos / 2;
+    } else {
+      rttvarNanos = rttvarNanos - rttvarNanos / 4 + Math.abs(srttNanos - rttNanos) / 4;
+      srttNanos = srttNanos - srttNanos / 8 + rttNanos / 8;
+    }
+  }
+
+  /** The first retransmission timeout of a new request. */
+  long rto() {
+    if (srttNanos < 0) {
+      return INITIAL_RTO_MILLIS;
+    }
+    long rto = TimeUnit.NANOSECONDS.toMillis(srttNanos + 4 * rttvarNanos);
+    return Math.max(MIN_RTO_MILLIS, Math.min(INITIAL_RTO_MILLIS, rto));
   }
 
   /**

@@ -5,6 +5,7 @@ import io.introducer.protocol.StunClass;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Outcome;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
@@ -41,6 +42,11 @@ final class Wire {
     return Rendezvous.maskSessionKey(masked, peerKey, transactionId, sessionId);
   }
 
+  /** RELAY-PASSWORD unmasked (PROTOCOL.md section 2): the TURN REST password's UTF-8 bytes. */
+  byte[] unmaskRelayPassword(byte[] masked, byte[] transactionId) {
+    return Rendezvous.maskRelayPassword(masked, peerKey, transactionId);
+  }
+
   // --- peer -> introducer requests: APP-ID, PEER-ID, TIMESTAMP, extras, MI-SHA256(K_peer), FINGERPRINT
 
   private StunMessage.Builder request(int method) {
@@ -54,10 +60,14 @@ final class Wire {
     return b.integritySha256(peerKey).fingerprint().encode();
   }
 
-  byte[] register(List<Candidate> hostCandidates) {
+  /** REGISTER; NAT-PROFILE only once something was measured ({@code profile} not null nor all unknown). */
+  byte[] register(List<Candidate> hostCandidates, NatProfile profile) {
     StunMessage.Builder b = request(StunMethods.REGISTER);
     for (Candidate c : hostCandidates) {
       b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
+    }
+    if (profile != null && !profile.equals(NatProfile.UNKNOWN)) {
+      b.add(StunAttributes.NAT_PROFILE, profile.encode());
     }
     return signed(b);
   }
@@ -91,6 +101,20 @@ final class Wire {
       b.addString(StunAttributes.REASON, truncate(reason, 256));
     }
     return signed(b);
+  }
+
+  /** UPDATE (PROTOCOL.md section 8): late candidates of a session, e.g. our relayed address. */
+  byte[] update(byte[] sessionId, List<Candidate> candidates) {
+    StunMessage.Builder b = request(StunMethods.UPDATE).add(StunAttributes.SESSION_ID, sessionId);
+    for (Candidate c : candidates) {
+      b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
+    }
+    return signed(b);
+  }
+
+  /** Success response to the introducer's UPDATE: SESSION-ID, MI-SHA256(K_peer), FINGERPRINT. */
+  byte[] updateAck(StunMessage update, byte[] sessionId) {
+    return signed(StunMessage.successFor(update).add(StunAttributes.SESSION_ID, sessionId));
   }
 
   /** Success response to INTRODUCE: SESSION-ID, MI-SHA256(K_peer), FINGERPRINT. */

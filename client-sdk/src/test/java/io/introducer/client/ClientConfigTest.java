@@ -28,6 +28,8 @@ class ClientConfigTest {
     assertThat(c.callbackExecutor()).isEmpty();
     assertThat(c.probeInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.probeTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.natDiscovery()).isTrue();
+    assertThat(valid().natDiscovery(false).build().natDiscovery()).isFalse();
   }
 
   @Test

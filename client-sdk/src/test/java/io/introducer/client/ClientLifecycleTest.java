@@ -98,7 +98,7 @@ class ClientLifecycleTest {
     try (DatagramSocket silent = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
       ClientConfig config = ClientConfig.builder().server("127.0.0.1", silent.getLocalPort())
           .appId(TestIntroducer.APP).appSecret(TestIntroducer.SECRET).peerId(id("p"))
-          .bindAddress(new InetSocketAddress("127.0.0.1", 0))
+          .bindAddress(new InetSocketAddress("127.0.0.1", 0)).natDiscovery(false)
           .requestTimeout(Duration.ofMillis(600)).build();
       assertThat(startFailure(config).reason()).startsWith("registration timed out");
       // RTO 250 ms, doubling: sent at 0 and 250 ms within the 600 ms, with the same transaction id.

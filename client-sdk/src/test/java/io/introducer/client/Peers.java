@@ -16,7 +16,7 @@ final class Peers implements AutoCloseable {
   static final long WAIT_SECONDS = 10;
 
   private final TestIntroducer introducer;
-  private final List<IntroducerClient> started = new ArrayList<>();
+  private final List<IntroducerClient> started = java.util.Collections.synchronizedList(new ArrayList<>());
 
   Peers(TestIntroducer introducer) {
     this.introducer = introducer;

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /** A real introducer verticle on 127.0.0.1 and an ephemeral port, for the SDK's end-to-end tests. */
 final class TestIntroducer {
@@ -17,26 +18,39 @@ final class TestIntroducer {
 
   private final Vertx vertx = Vertx.vertx();
   private final IntroducerVerticle verticle = new IntroducerVerticle();
+  private final String host;
 
   TestIntroducer() throws Exception {
+    this(config -> config);
+  }
+
+  /** With the test config adjusted by {@code tweak} (a relay, another punch window, ...). */
+  TestIntroducer(UnaryOperator<JsonObject> tweak) throws Exception {
     JsonObject config = new JsonObject()
         .put("host", "127.0.0.1")
         .put("port", 0)
         .put("registrationLifetimeSeconds", 60)
         .put("punchWindowMillis", 10_000)
         .put("apps", new JsonArray().add(new JsonObject().put("id", APP).put("secret", SECRET)));
-    vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config))
+    JsonObject tweaked = tweak.apply(config);
+    host = tweaked.getString("host");
+    vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(tweaked))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   InetSocketAddress address() {
-    return new InetSocketAddress("127.0.0.1", verticle.actualPort());
+    return new InetSocketAddress(host, verticle.actualPort());
+  }
+
+  /** The verticle itself (its registry and session store, for assertions). */
+  IntroducerVerticle verticle() {
+    return verticle;
   }
 
   /** A client config for {@code peerId} with test-friendly timeouts. */
   ClientConfig.Builder client(String peerId, DatagramTransportFactory transports) {
     return ClientConfig.builder()
-        .server("127.0.0.1", verticle.actualPort())
+        .server(host, verticle.actualPort())
         .appId(APP)
         .appSecret(SECRET)
         .peerId(peerId)
