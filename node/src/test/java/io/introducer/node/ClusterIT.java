@@ -41,7 +41,8 @@ class ClusterIT {
   private final List<Node> nodes = new ArrayList<>();
 
   /** One node process and the addresses it was given. */
-  record Node(String ip, int hzPort, int httpPort, Map<String, String> env, Process[] process) {
+  record Node(String ip, int hzPort, int httpPort, Map<String, String> env, Process[] process,
+      java.nio.file.Path[] log) {
     URI readiness() {
       return URI.create("http://" + ip + ":" + httpPort + "/readiness");
     }
@@ -91,7 +92,7 @@ class ClusterIT {
       env.put("INTRODUCER_RELAY_PORT", String.valueOf(freeUdp(ip)));
       int http = freeTcp(ip);
       env.put("INTRODUCER_HTTP_PORT", String.valueOf(http));
-      nodes.add(new Node(ip, hz, http, env, new Process[1]));
+      nodes.add(new Node(ip, hz, http, env, new Process[1], new java.nio.file.Path[1]));
     }
     for (Node n : nodes) {
       n.env().put("INTRODUCER_CLUSTER_MEMBERS", String.join(",", members));
@@ -103,6 +104,7 @@ class ClusterIT {
     java.nio.file.Path log = Files.createTempFile("cluster-it-" + n.ip() + "-", ".log");
     log.toFile().deleteOnExit();
     pb.redirectOutput(log.toFile());
+    n.log()[0] = log;
     pb.environment().putAll(n.env());
     n.process()[0] = pb.start();
   }
@@ -137,7 +139,19 @@ class ClusterIT {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("nodes not in the expected state within " + seconds + " s: " + last);
+    StringBuilder logs = new StringBuilder();
+    for (Node n : which) {
+      if (n.log()[0] != null) {
+        try {
+          List<String> lines = Files.readAllLines(n.log()[0]);
+          logs.append("\n--- ").append(n.ip()).append(" log tail ---\n")
+              .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+        } catch (IOException e) {
+          logs.append("\n(no log for ").append(n.ip()).append(")");
+        }
+      }
+    }
+    throw new AssertionError("nodes not in the expected state within " + seconds + " s: " + last + logs);
   }
 
   private static Predicate<JsonObject> readyWithMembers(int members) {
@@ -253,6 +267,12 @@ class ClusterIT {
     assertThat(noticedMs).as("survivors drop the dead member (heartbeat timeout 5 s)").isLessThan(20_000);
 
     start(victim);
+    // As systemd's Restart=on-failure would: if the restarted JVM exits at once (say, a port still held by the
+    // killed one), start it again, once.
+    if (victim.process()[0].waitFor(20, TimeUnit.SECONDS)) {
+      System.out.println("[cluster] restarted node exited with " + victim.process()[0].exitValue() + "; starting again");
+      start(victim);
+    }
     awaitAll(nodes, readyWithMembers(3), 90);
   }
 }

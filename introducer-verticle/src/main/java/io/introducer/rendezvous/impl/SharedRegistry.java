@@ -26,7 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SharedRegistry implements Registry {
 
-  /** The shared key-value store: reads are local and cheap, writes reach every node. */
+  /**
+   * The shared key-value store: reads are local and cheap and must not block; writes reach every node and may be
+   * applied asynchronously (in order).
+   */
   public interface Store {
     String get(String key);
 
@@ -59,13 +62,15 @@ public final class SharedRegistry implements Registry {
   public Optional<Registration> get(String appId, String peerId) {
     String k = key(appId, peerId);
     Registration shared = decode(store.get(k));
-    if (shared != null && !nodeId.equals(shared.owner())) {
-      // The peer registered with another node since: that node now delivers to it.
+    Registration mine = own.get(k);
+    if (shared != null && !nodeId.equals(shared.owner())
+        && (mine == null || !shared.registeredAt().isBefore(mine.registeredAt()))) {
+      // The peer registered with another node since: that node now delivers to it. (Writes to the store are
+      // asynchronous, so a record older than ours is one our own publication has not replaced yet.)
       own.remove(k);
       publishedUntil.remove(k);
       return Optional.of(shared);
     }
-    Registration mine = own.get(k);
     return Optional.ofNullable(mine != null ? mine : shared);
   }
 
@@ -145,7 +150,7 @@ public final class SharedRegistry implements Registry {
   private void publish(String k, Registration r) {
     Instant until = r.expiresAt().plus(lifetime);
     Registration published = new Registration(r.appId(), r.peerId(), r.serverReflexive(), r.hostCandidates(),
-        r.registeredAt(), until, r.natProfile(), nodeId);
+        r.registeredAt(), until, r.natProfile(), nodeId, r.tokenExpiry());
     Duration ttl = Duration.between(clock.instant(), until).plus(lifetime);
     store.put(k, RecordCodec.encode(published).encode(), ttl.isNegative() ? lifetime : ttl);
     publishedUntil.put(k, until);
