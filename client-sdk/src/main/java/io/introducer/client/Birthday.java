@@ -118,16 +118,6 @@ final class Birthday {
     }, gap);
   }
 
-  /** True for one of this session's extra sockets. */
-  boolean owns(DatagramTransport t) {
-    return sockets.contains(t);
-  }
-
-  /** Extra sockets open (for tests and logs). */
-  int socketCount() {
-    return sockets.size();
-  }
-
   // ---------------------------------------------------------------------------------------------- easy
 
   /** Easy side: probes random ports of {@code hardIp} at the PUNCH-PARAMS rate, up to its probe count. */
@@ -159,11 +149,6 @@ final class Birthday {
     } else {
       log.debug("birthday: {} probes sent to {}", probesSent, hardIp.getHostAddress());
     }
-  }
-
-  /** Random probes sent so far. */
-  long probesSent() {
-    return probesSent;
   }
 
   // --------------------------------------------------------------------------------------------- stop

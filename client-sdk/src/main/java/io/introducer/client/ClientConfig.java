@@ -2,6 +2,7 @@ package io.introducer.client;
 
 import io.introducer.client.transport.DatagramTransportFactory;
 import io.introducer.client.transport.UdpTransportFactory;
+import io.introducer.protocol.rendezvous.PeerTokens;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -27,6 +28,7 @@ public final class ClientConfig {
   private final String appId;
   private final String peerId;
   private final byte[] peerKey;
+  private final long tokenExpiry;
   private final InetSocketAddress bindAddress;
   private final DatagramTransportFactory transportFactory;
   private final Duration keepaliveInterval;
@@ -38,12 +40,14 @@ public final class ClientConfig {
   private final Duration probeTimeout;
   private final ConnectPolicy defaultPolicy;
   private final boolean natDiscovery;
+  private final Duration natDiscoveryTimeout;
 
   private ClientConfig(Builder b) {
     this.servers = List.copyOf(b.servers);
     this.appId = b.appId;
     this.peerId = b.peerId;
     this.peerKey = b.peerKey != null ? b.peerKey.clone() : Rendezvous.peerKey(b.appSecret, b.appId, b.peerId);
+    this.tokenExpiry = b.tokenExpiry;
     this.bindAddress = b.bindAddress;
     this.transportFactory = b.transportFactory;
     this.keepaliveInterval = b.keepaliveInterval;
@@ -55,6 +59,7 @@ public final class ClientConfig {
     this.probeTimeout = b.probeTimeout;
     this.defaultPolicy = b.defaultPolicy;
     this.natDiscovery = b.natDiscovery;
+    this.natDiscoveryTimeout = b.natDiscoveryTimeout;
   }
 
   /**
@@ -83,6 +88,11 @@ public final class ClientConfig {
   /** K_peer (PROTOCOL.md section 3); kept inside the SDK. */
   byte[] peerKey() {
     return peerKey.clone();
+  }
+
+  /** The expiry (Unix seconds) of the peer token the key comes from, sent as TOKEN-EXPIRY; 0 without a token. */
+  long tokenExpiry() {
+    return tokenExpiry;
   }
 
   /** The local address the client's socket binds to. */
@@ -133,6 +143,11 @@ public final class ClientConfig {
     return defaultPolicy;
   }
 
+  /** Most time NAT discovery may take at start ({@link NatDiscovery#CLIENT_BUDGET}; longer only in tests). */
+  Duration natDiscoveryTimeout() {
+    return natDiscoveryTimeout;
+  }
+
   /** Interval of the keepalive/RTT PUNCH on an open channel (10 s; shorter only in tests). */
   Duration probeInterval() {
     return probeInterval;
@@ -154,6 +169,7 @@ public final class ClientConfig {
     private String appId;
     private String appSecret;
     private byte[] peerKey;
+    private long tokenExpiry;
     private String peerId;
     private InetSocketAddress bindAddress = new InetSocketAddress("0.0.0.0", 0);
     private DatagramTransportFactory transportFactory = new UdpTransportFactory();
@@ -166,6 +182,7 @@ public final class ClientConfig {
     private Duration probeTimeout = Duration.ofSeconds(30);
     private ConnectPolicy defaultPolicy = ConnectPolicy.AUTO;
     private boolean natDiscovery = true;
+    private Duration natDiscoveryTimeout = NatDiscovery.CLIENT_BUDGET;
 
     private Builder() {}
 
@@ -214,6 +231,23 @@ public final class ClientConfig {
      */
     public Builder peerKey(byte[] peerKey) {
       this.peerKey = Objects.requireNonNull(peerKey, "peerKey").clone();
+      this.tokenExpiry = 0;
+      return this;
+    }
+
+    /**
+     * A peer token the game's backend minted for this peer id
+     * ({@link io.introducer.protocol.rendezvous.PeerTokens#mint}, PROTOCOL.md section 3): the client signs with the
+     * token's key and sends its expiry, so whoever holds it can act as this peer only, and only until it expires
+     * (then the introducer answers 401 {@code token expired}). Takes the place of {@link #peerKey}; mutually
+     * exclusive with {@link #appSecret}.
+     *
+     * @throws IllegalArgumentException if {@code token} is not a peer token
+     */
+    public Builder peerToken(String token) {
+      PeerTokens.Token t = PeerTokens.parse(Objects.requireNonNull(token, "peerToken"));
+      this.peerKey = t.key();
+      this.tokenExpiry = t.expiryEpochSeconds();
       return this;
     }
 
@@ -282,6 +316,11 @@ public final class ClientConfig {
      */
     public Builder defaultPolicy(ConnectPolicy policy) {
       this.defaultPolicy = Objects.requireNonNull(policy, "defaultPolicy");
+      return this;
+    }
+
+    Builder natDiscoveryTimeout(Duration timeout) {
+      this.natDiscoveryTimeout = positive(timeout, "natDiscoveryTimeout");
       return this;
     }
 

@@ -59,7 +59,7 @@ final class ClientRuntime {
 
   ClientRuntime(ClientConfig config, DatagramTransport transport) {
     this.config = config;
-    this.wire = new Wire(config.appId(), config.peerId(), config.peerKey());
+    this.wire = new Wire(config.appId(), config.peerId(), config.peerKey(), config.tokenExpiry());
     this.transport = transport;
     String prefix = "introducer-client-" + config.peerId();
     this.control = new ScheduledThreadPoolExecutor(1, daemon(prefix + "-control", t -> controlThread = t));

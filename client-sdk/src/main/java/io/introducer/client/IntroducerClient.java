@@ -114,7 +114,7 @@ public final class IntroducerClient implements AutoCloseable {
           .servers(rt.config.servers())
           .transportFactory(rt.config.transportFactory())
           .bindAddress(new InetSocketAddress(bind.getAddress(), 0))
-          .timeout(NatDiscovery.CLIENT_BUDGET)
+          .timeout(rt.config.natDiscoveryTimeout())
           .threadNamePrefix("introducer-client-" + peerId() + "-netcheck")
           .build()
           .run();

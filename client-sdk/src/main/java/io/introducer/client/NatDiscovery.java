@@ -63,7 +63,8 @@ import org.slf4j.LoggerFactory;
  *       EIF and ADF cannot be told apart (reported as ADF, with a note).
  *   <li><b>allocation</b>: three fresh sockets send at the same moment; mapped port equal to the local port on at
  *       least two: preserving; consecutive mapped ports a constant small stride apart (|s| &lt;= 16): sequential;
- *       otherwise random (after a second try with three more sockets, since a lost packet reorders allocations).
+ *       otherwise random (after up to two more tries with three more sockets each, since a lost packet reorders
+ *       allocations).
  *   <li><b>hairpinning</b>: a socket sends a Binding request to its own mapped address; it arrives: yes.
  *   <li><b>mapping lifetime</b> (off unless {@link Builder#mappingLifetime} is set, at most 60 s): sockets that sent
  *       once are asked after 1, 2, 3, 5, 8, 13, 20, 30, 45, 60 s, by a Binding with RESPONSE-PORT from another
@@ -88,6 +89,8 @@ public final class NatDiscovery {
   static final long MIN_FILTER_WAIT_MILLIS = 250;
   /** How long a hairpinned request may take (it never leaves the NAT). */
   static final long HAIRPIN_WAIT_MILLIS = 150;
+  /** Bursts of three sockets the allocation test tries before it calls the allocation random. */
+  static final int ALLOCATION_TRIES = 3;
   /** Mapping lifetime checks, in seconds after the mapping was made. */
   static final int[] LIFETIME_CHECKS = {1, 2, 3, 5, 8, 13, 20, 30, 45, 60};
   private static final AtomicInteger RUNS = new AtomicInteger();
@@ -393,9 +396,11 @@ public final class NatDiscovery {
       }
       NatProfile.Mapping mapping = mapping(mapped);
 
-      // Allocation: the burst, and once more with three new sockets if it said nothing clear.
+      // Allocation: the burst, and up to twice more with three new sockets while it says nothing clear (a packet
+      // lost before the NAT mapped it reorders the allocations).
       Allocation allocation = allocation(burst);
-      if (allocation == null && System.nanoTime() < deadlineNanos - TimeUnit.MILLISECONDS.toNanos(100)) {
+      for (int tries = 1; allocation == null && tries < ALLOCATION_TRIES
+          && System.nanoTime() < deadlineNanos - TimeUnit.MILLISECONDS.toNanos(100); tries++) {
         List<CompletableFuture<Reply>> again = new ArrayList<>();
         DatagramTransport[] more = {open(), open(), open()};
         synchronized (sendLock) {

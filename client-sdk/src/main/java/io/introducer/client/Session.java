@@ -133,11 +133,6 @@ final class Session {
     return isRelayed() ? Strategy.RELAY : intro.strategy();
   }
 
-  /** The birthday half this session runs, if any (for tests). */
-  Birthday birthday() {
-    return birthday;
-  }
-
   String id() {
     return id;
   }

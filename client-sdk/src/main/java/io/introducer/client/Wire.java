@@ -18,11 +18,18 @@ final class Wire {
   private final String appId;
   private final String peerId;
   private final byte[] peerKey;
+  /** TOKEN-EXPIRY of the peer token {@code peerKey} comes from; 0 when it is not a token's. */
+  private final long tokenExpiry;
 
   Wire(String appId, String peerId, byte[] peerKey) {
+    this(appId, peerId, peerKey, 0);
+  }
+
+  Wire(String appId, String peerId, byte[] peerKey, long tokenExpiry) {
     this.appId = appId;
     this.peerId = peerId;
     this.peerKey = peerKey.clone();
+    this.tokenExpiry = tokenExpiry;
   }
 
   String peerId() {
@@ -50,10 +57,11 @@ final class Wire {
   // --- peer -> introducer requests: APP-ID, PEER-ID, TIMESTAMP, extras, MI-SHA256(K_peer), FINGERPRINT
 
   private StunMessage.Builder request(int method) {
-    return StunMessage.builder(method, StunClass.REQUEST)
+    StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST)
         .addString(StunAttributes.APP_ID, appId)
         .addString(StunAttributes.PEER_ID, peerId)
         .addU64(StunAttributes.TIMESTAMP, System.currentTimeMillis());
+    return tokenExpiry > 0 ? b.addU64(StunAttributes.TOKEN_EXPIRY, tokenExpiry) : b;
   }
 
   private byte[] signed(StunMessage.Builder b) {

@@ -61,7 +61,7 @@ class NatDiscoveryTest {
   private NatDiscovery.Result discover(NatBehavior behavior, TestIntroducer... servers) {
     SimulatedNat nat = sim.addNat(behavior);
     NatDiscovery.Builder b = NatDiscovery.builder().transportFactory(nat.addHost())
-        .bindAddress(new InetSocketAddress("0.0.0.0", 0));
+        .bindAddress(new InetSocketAddress("0.0.0.0", 0)).timeout(Duration.ofSeconds(10));
     for (TestIntroducer s : servers) {
       b.server(s.address());
     }
@@ -214,8 +214,9 @@ class NatDiscoveryTest {
     SimulatedNat nat = sim.addNat(shortLived);
     NatDiscovery.Result r = NatDiscovery.builder().server(full.address()).transportFactory(nat.addHost())
         .mappingLifetime(Duration.ofSeconds(5)).build().run();
-    // Checked at 1, 2, 3 s: alive at 2 s, gone at 3 s.
-    assertThat(r.profile().lifetimeSeconds()).isEqualTo(2);
+    // Checked at 1, 2, 3 s: alive at 2 s (1 s on a machine too loaded to ask in time), gone at 3 s.
+    assertThat(r.profile().lifetimeSeconds()).isBetween(1, 2);
+    assertThat(r.notes()).noneMatch(n -> n.contains("RESPONSE-PORT"));
   }
 
   // --- in the client

@@ -56,6 +56,9 @@ final class TestIntroducer {
         .peerId(peerId)
         .transportFactory(transports)
         .requestTimeout(Duration.ofSeconds(3))
+        // Only an upper bound (discovery takes a quarter second here): generous, so that a loaded machine
+        // does not turn a slow answer into an unknown NAT.
+        .natDiscoveryTimeout(Duration.ofSeconds(10))
         .connectTimeout(Duration.ofSeconds(10));
   }
 

@@ -35,10 +35,13 @@ final class ConnectHandler implements PeerRequests.Handler {
   private final RelaySelector relays;
   private final IntroducerCounters counters;
   private final Replies replies;
+  private final RateLimits limits;
   private final SecureRandom random = new SecureRandom();
 
   ConnectHandler(IntroducerConfig config, Registry registry, SessionStore sessions, Introductions introductions,
-      StrategySelector strategies, RelaySelector relays, IntroducerCounters counters, Replies replies) {
+      StrategySelector strategies, RelaySelector relays, IntroducerCounters counters, Replies replies,
+      RateLimits limits) {
+    this.limits = limits;
     this.config = config;
     this.registry = registry;
     this.sessions = sessions;
@@ -78,6 +81,10 @@ final class ConnectHandler implements PeerRequests.Handler {
     if (plan.strategy() == Strategy.RELAY && relay.isEmpty()) {
       return replies.error(caller, request, 503, "relay required");
     }
+    if (!limits.admitDelivery(caller.appId(), targetId)) {
+      // A CONNECT flood for one target must not become an INTRODUCE flood towards it (docs/SECURITY.md).
+      return replies.error(caller, request, 508, "target busy");
+    }
 
     byte[] sessionId = randomBytes(Rendezvous.SESSION_ID_LENGTH);
     byte[] sessionKey = randomBytes(Rendezvous.SESSION_KEY_LENGTH);
@@ -89,7 +96,7 @@ final class ConnectHandler implements PeerRequests.Handler {
         plan.strategy(), now, now.plusMillis(config.punchWindowMillis()).plus(REPORT_GRACE), null, null, null,
         from.natProfile(), to.natProfile()));
 
-    byte[] targetKey = Rendezvous.peerKey(config.secret(caller.appId()), caller.appId(), targetId);
+    byte[] targetKey = to.key(config.secret(caller.appId()));
     byte[] introduceTx = StunMessage.newTransactionId();
     StunMessage.Builder introduce = StunMessage.builder(StunMethods.INTRODUCE, StunClass.REQUEST, introduceTx)
         .addString(StunAttributes.APP_ID, caller.appId())

@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
  * First stop of every datagram: demultiplexes, decodes, answers Binding (with the RFC 5780 attributes of
  * docs/PROTOCOL.md section 6) and routes the rest. Rendezvous traffic is served on the primary sockets only.
  * Anything it cannot use is dropped and counted by reason; nothing thrown while handling a packet escapes.
+ * Datagrams reach it once {@link Endpoints} has charged them to their source ({@link RateLimits#admit}); every
+ * Binding answer it sends is paid for from the source's amplification credit ({@link RateLimits#spend}).
  */
 final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
@@ -29,14 +31,29 @@ final class Dispatcher {
   private final IntroducerCounters counters;
   private final PeerRequests peerRequests;
   private final Introductions introductions;
+  private final RateLimits limits;
+  private final Sender sender;
+
+  /** How Binding answers leave: from the socket {@code via}. Tests that run without sockets replace it. */
+  @FunctionalInterface
+  interface Sender {
+    void send(Endpoints.Endpoint via, byte[] datagram, InetSocketAddress to);
+  }
 
   Dispatcher(IntroducerConfig config, Endpoints endpoints, IntroducerCounters counters, PeerRequests peerRequests,
-      Introductions introductions) {
+      Introductions introductions, RateLimits limits) {
+    this(config, endpoints, counters, peerRequests, introductions, limits, (via, datagram, to) -> via.send(datagram, to));
+  }
+
+  Dispatcher(IntroducerConfig config, Endpoints endpoints, IntroducerCounters counters, PeerRequests peerRequests,
+      Introductions introductions, RateLimits limits, Sender sender) {
     this.config = config;
     this.endpoints = endpoints;
     this.counters = counters;
     this.peerRequests = peerRequests;
     this.introductions = introductions;
+    this.limits = limits;
+    this.sender = sender;
   }
 
   /** A datagram from {@code from} received on the socket {@code local}. */
@@ -110,7 +127,7 @@ final class Dispatcher {
     if (responsePort != null) {
       int port = responsePort.length == 4 ? ((responsePort[0] & 0xFF) << 8) | (responsePort[1] & 0xFF) : 0;
       if (port == 0) {
-        local.send(error(request, 400, "bad request: RESPONSE-PORT", null), from);
+        send(local, error(request, 400, "bad request: RESPONSE-PORT", null), from);
         return;
       }
       to = new InetSocketAddress(from.getAddress(), port);
@@ -162,13 +179,20 @@ final class Dispatcher {
       InetSocketAddress from, InetSocketAddress to) {
     if (to != from) {
       if (answer.length > request.length() + MAX_REDIRECT_GROWTH) {
-        local.send(error(request, 400, "bad request: RESPONSE-PORT refused: the response would exceed the request by"
+        send(local, error(request, 400, "bad request: RESPONSE-PORT refused: the response would exceed the request by"
             + " more than " + MAX_REDIRECT_GROWTH + " bytes; pad the request", null), from);
         return;
       }
       counters.responsePortRedirects.increment();
     }
-    responder.send(answer, to);
+    send(responder, answer, to);
+  }
+
+  /** Every Binding answer leaves here, once the source's amplification credit covers it (RateLimits#spend). */
+  private void send(Endpoints.Endpoint via, byte[] datagram, InetSocketAddress to) {
+    if (limits.spend(to, datagram.length)) {
+      sender.send(via, datagram, to);
+    }
   }
 
   /** A Binding error response: SOFTWARE, and FINGERPRINT when the request had one. */

@@ -1,12 +1,14 @@
 package io.introducer.rendezvous;
 
 import io.introducer.protocol.StunAddress;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.net.SocketAddress;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * ({@code alternateHost}). Group 1, when {@code host6} is set, is a second primary socket on IPv6 (and its
  * alternate port). Primary sockets serve everything; the others answer Binding only, for RFC 5780 tests.
  * Event-loop confined once listening; the port accessors may be read from any thread.
+ *
+ * <p>The sockets are netty channels on the verticle's event loop ({@link UdpChannel}); plain Binding requests are
+ * answered on the spot by {@link BindingFastPath}, everything else is handed to the receiver on the verticle's
+ * context, as Vert.x's own sockets do.
  */
 final class Endpoints implements Outbound {
   /** Bind attempts when ephemeral ports are in play and a derived port (IP2:P1, IP2:P2) is taken. */
@@ -38,7 +44,7 @@ final class Endpoints implements Outbound {
     final int group;
     final boolean alternateIp;
     final boolean alternatePort;
-    private final DatagramSocket socket;
+    private UdpChannel socket;
     private volatile InetSocketAddress bound;
     private String host;
     /** The address clients reach this socket at, or null when unknown (bound to a wildcard without publicHost). */
@@ -46,11 +52,10 @@ final class Endpoints implements Outbound {
     private byte[] responseOrigin;
     private byte[] otherAddress;
 
-    private Endpoint(int group, boolean alternateIp, boolean alternatePort, DatagramSocket socket) {
+    private Endpoint(int group, boolean alternateIp, boolean alternatePort) {
       this.group = group;
       this.alternateIp = alternateIp;
       this.alternatePort = alternatePort;
-      this.socket = socket;
     }
 
     /** Rendezvous methods are served on primary sockets only. */
@@ -78,10 +83,39 @@ final class Endpoints implements Outbound {
 
     void send(byte[] datagram, InetSocketAddress to) {
       counters.packetsOut.increment();
-      socket.send(Buffer.buffer(datagram), to.getPort(), to.getAddress().getHostAddress()).onFailure(e -> {
-        counters.drop("send-failed");
-        log.debug("Send from {} to {} failed", bound, to, e);
-      });
+      socket.send(datagram, to);
+    }
+
+    /**
+     * A datagram arrived: charged to its source first (the cheapest place to drop a flood: nothing copied or
+     * dispatched yet), then plain Bindings are answered here, the rest goes to the receiver on the verticle's context.
+     */
+    private void receive(io.netty.channel.socket.DatagramPacket packet) {
+      InetSocketAddress from = packet.sender();
+      ByteBuf data = packet.content();
+      if (!limits.admit(from, data.readableBytes())) {
+        counters.packetsIn.increment(); // over its source's rate, or a new source with the table full; counted there
+        return;
+      }
+      ByteBuf answer = null;
+      try {
+        answer = fastPath.answer(data, from, responseOrigin, otherAddress, socket.alloc());
+      } catch (RuntimeException e) {
+        log.error("Bug in the Binding fast path for a datagram from {}", from, e);
+      }
+      if (answer != null) {
+        counters.packetsIn.increment();
+        if (!limits.spend(from, answer.readableBytes())) {
+          answer.release(); // beyond the source's amplification credit (docs/SECURITY.md); counted there
+          return;
+        }
+        counters.bindings.increment();
+        counters.packetsOut.increment();
+        socket.send(answer, from);
+        return;
+      }
+      DatagramPacket p = new Packet(SocketAddress.inetSocketAddress(from), Buffer.buffer(ByteBufUtil.getBytes(data)));
+      context.dispatch(p, x -> receiver.receive(this, x));
     }
 
     String role() {
@@ -91,23 +125,36 @@ final class Endpoints implements Outbound {
     }
   }
 
+  /** A received datagram as the receiver sees it. */
+  private record Packet(SocketAddress sender, Buffer data) implements DatagramPacket {}
+
   private final Vertx vertx;
   private final IntroducerCounters counters;
+  private final RateLimits limits;
+  private ContextInternal context;
+  private BindingFastPath fastPath;
   /** [group][alternate IP][alternate port]; null where nothing listens. */
   private final Endpoint[][][] slots = new Endpoint[2][2][2];
   private final List<Endpoint> all = new ArrayList<>();
   private IntroducerConfig config;
   private Receiver receiver;
 
-  Endpoints(Vertx vertx, IntroducerCounters counters) {
+  /**
+   * Every datagram is {@link RateLimits#admit admitted} here before anything else; the Binding fast path's answers are
+   * paid for here too, the {@link Dispatcher}'s where it sends them.
+   */
+  Endpoints(Vertx vertx, IntroducerCounters counters, RateLimits limits) {
     this.vertx = vertx;
     this.counters = counters;
+    this.limits = limits;
   }
 
   /** Binds every configured socket, retrying when an ephemeral port could not be mirrored on IP2; logs each one. */
   Future<Void> listen(IntroducerConfig cfg, Receiver receiver) {
     this.config = cfg;
     this.receiver = receiver;
+    this.context = (ContextInternal) vertx.getOrCreateContext();
+    this.fastPath = new BindingFastPath(cfg.software());
     boolean ephemeral = cfg.port() == 0 || cfg.alternatePort() == 0;
     return attempt(ephemeral ? BIND_ATTEMPTS : 1).onSuccess(v -> {
       advertise();
@@ -162,20 +209,26 @@ final class Endpoints implements Outbound {
   }
 
   private Future<Endpoint> bind(int group, boolean altIp, boolean altPort, boolean v6, String host, int port) {
-    DatagramSocket socket = vertx.createDatagramSocket(new DatagramSocketOptions().setIpV6(v6));
-    Endpoint e = new Endpoint(group, altIp, altPort, socket);
-    socket.handler(packet -> receiver.receive(e, packet));
-    socket.exceptionHandler(err -> log.warn("UDP socket error on {}", e.bound, err));
-    return socket.listen(port, host).map(s -> {
+    Endpoint e = new Endpoint(group, altIp, altPort);
+    InetAddress literal = IntroducerConfig.tryLiteral(host);
+    // A host name (not an IP literal) is looked up off the event loop, as Vert.x's sockets did.
+    Future<InetAddress> address = literal != null ? Future.succeededFuture(literal)
+        : vertx.executeBlocking(() -> InetAddress.getByName(host), false);
+    return address.compose(a -> UdpChannel.bind(context, new InetSocketAddress(a, port), e::receive, err -> {
+      // Datagrams are sent with void promises: a failed send is reported here.
+      counters.drop("send-failed");
+      log.debug("UDP socket {}: {}", e.bound, err.toString());
+    })).map(s -> {
+      e.socket = s;
       InetAddress ip = IntroducerConfig.tryLiteral(host);
-      int actual = s.localAddress().port();
+      int actual = s.localAddress().getPort();
       e.host = host;
       e.bound = ip == null ? InetSocketAddress.createUnresolved(host, actual) : new InetSocketAddress(ip, actual);
       slots[group][altIp ? 1 : 0][altPort ? 1 : 0] = e;
       all.add(e);
       return e;
-    }).recover(err -> socket.close().transform(ignored -> Future.failedFuture(
-        new IllegalStateException("cannot listen on udp/" + host + ":" + port + ": " + err.getMessage(), err))));
+    }).recover(err -> Future.failedFuture(
+        new IllegalStateException("cannot listen on udp/" + host + ":" + port + ": " + err.getMessage(), err)));
   }
 
   /** Fills in RESPONSE-ORIGIN and OTHER-ADDRESS once every socket is bound. */
@@ -232,7 +285,9 @@ final class Endpoints implements Outbound {
   Future<Void> close() {
     List<Future<Void>> closing = new ArrayList<>();
     for (Endpoint e : all) {
-      closing.add(e.socket.close());
+      if (e.socket != null) {
+        closing.add(e.socket.close());
+      }
     }
     all.clear();
     for (Endpoint[][] g : slots) {

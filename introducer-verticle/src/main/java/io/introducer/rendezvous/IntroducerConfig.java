@@ -10,7 +10,9 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -30,6 +32,9 @@ import java.util.regex.Pattern;
  * @param predictionWindow W, the number of PREDICTED candidates of a sequential allocator (docs/PROTOCOL.md
  *     section 7)
  * @param relay the TURN server whose credentials CONNECT and INTRODUCE hand out, or null
+ * @param tokenApps the apps whose requests must be signed with a peer token (their {@code requireTokens}), docs/PROTOCOL.md
+ *     section 3
+ * @param limits rate limits and the amplification bound (docs/SECURITY.md)
  */
 public record IntroducerConfig(
     String host,
@@ -48,7 +53,43 @@ public record IntroducerConfig(
     String host6,
     PunchParams punchParams,
     int predictionWindow,
-    Relay relay) {
+    Relay relay,
+    Set<String> tokenApps,
+    Limits limits) {
+
+  /**
+   * The {@code limits} key (docs/SECURITY.md). Every datagram is charged to its source (IPv4 address, or IPv6 /64)
+   * before it is decoded: {@code perSourcePerSecond} with bursts of {@code perSourceBurst}, over a table of at most
+   * {@code maxSources} sources. Requests naming an app are charged to it before their MESSAGE-INTEGRITY-SHA256 is
+   * checked ({@code perAppPerSecond}, {@code perAppBurst}). INTRODUCE and forwarded UPDATE transactions to one peer
+   * are capped at {@code introducesPerTargetPerSecond} (bursts of {@code introducesPerTargetBurst}); a CONNECT beyond
+   * it is 508 {@code target busy}. The node answers a source with at most {@code amplificationFactor} times the
+   * bytes it received from it, plus {@link RateLimits#ALLOWANCE_BYTES} when it has been quiet for a second. A rate
+   * of 0 (or an amplification factor of 0) turns that limit off. Loopback sources, which cannot come from the
+   * network, are exempt unless {@code exemptLoopback} is false.
+   */
+  public record Limits(int perSourcePerSecond, int perSourceBurst, int maxSources, int perAppPerSecond,
+      int perAppBurst, int introducesPerTargetPerSecond, int introducesPerTargetBurst, int amplificationFactor,
+      boolean exemptLoopback) {
+    public static final Limits DEFAULT = new Limits(100, 200, 100_000, 20_000, 40_000, 20, 60, 3, true);
+    /** Nothing limited: for benchmarks that measure the node itself. */
+    public static final Limits NONE = new Limits(0, 1, 1, 0, 1, 0, 1, 0, true);
+
+    public Limits {
+      rate(perSourcePerSecond, perSourceBurst, "perSource");
+      rate(perAppPerSecond, perAppBurst, "perApp");
+      rate(introducesPerTargetPerSecond, introducesPerTargetBurst, "introducesPerTarget");
+      require(maxSources >= 1 && maxSources <= 10_000_000, "limits.maxSources must be 1-10000000, got " + maxSources);
+      require(amplificationFactor >= 0 && amplificationFactor <= 100,
+          "limits.amplificationFactor must be 0 (off) or 1-100, got " + amplificationFactor);
+    }
+
+    private static void rate(int perSecond, int burst, String name) {
+      require(perSecond >= 0 && perSecond <= 100_000_000,
+          "limits." + name + "PerSecond must be 0 (off) or 1-100000000, got " + perSecond);
+      require(burst >= 1 && burst <= 1_000_000_000, "limits." + name + "Burst must be at least 1, got " + burst);
+    }
+  }
 
   /**
    * A statically configured TURN server (docs/PROTOCOL.md section 8): its address as peers reach it, the TURN REST
@@ -129,6 +170,9 @@ public record IntroducerConfig(
         "punchParams: socketCount and probeCount must be at least 1");
     require(predictionWindow >= 1 && predictionWindow <= MAX_PREDICTION_WINDOW,
         "predictionWindow must be 1-" + MAX_PREDICTION_WINDOW + ", got " + predictionWindow);
+    require(tokenApps != null && apps.keySet().containsAll(tokenApps), "tokenApps must name configured apps");
+    tokenApps = Set.copyOf(tokenApps);
+    require(limits != null, "limits must not be null");
   }
 
   /** The configuration of the first version: no RFC 5780 alternate host, IPv6 socket or relay; defaults otherwise. */
@@ -136,7 +180,7 @@ public record IntroducerConfig(
       int maxRegistrations, int maxSessions, int sessionRetentionSeconds, String software, Map<String, String> apps) {
     this(host, port, registrationLifetimeSeconds, punchWindowMillis, maxRegistrations, maxSessions,
         sessionRetentionSeconds, software, apps, defaultAlternatePort(port), true, null, null, null,
-        PunchParams.DEFAULT, DEFAULT_PREDICTION_WINDOW, null);
+        PunchParams.DEFAULT, DEFAULT_PREDICTION_WINDOW, null, Set.of(), Limits.DEFAULT);
   }
 
   /** P2 when not configured: port + 2 (3478 -> 3480: 3479 is the relay's), port - 2 at the top of the range, 0 for 0. */
@@ -169,7 +213,9 @@ public record IntroducerConfig(
         string(j, "host6", null),
         punchParams(j.getValue("punchParams")),
         integer(j, "predictionWindow", DEFAULT_PREDICTION_WINDOW),
-        relay(j.getValue("relay")));
+        relay(j.getValue("relay")),
+        tokenApps(j.getValue("apps")),
+        limits(j.getValue("limits")));
   }
 
   /**
@@ -184,6 +230,11 @@ public record IntroducerConfig(
   /** Lifetime of minted TURN credentials: the static relay's, else its default (a plugged-in selector's relays). */
   public int relayCredentialTtlSeconds() {
     return relay != null ? relay.credentialTtlSeconds() : Relay.DEFAULT_CREDENTIAL_TTL_SECONDS;
+  }
+
+  /** Whether {@code appId} accepts only requests signed with a peer token (its {@code requireTokens}). */
+  public boolean requiresToken(String appId) {
+    return tokenApps.contains(appId);
   }
 
   /** The shared secret of {@code appId}, or null for an unknown app. */
@@ -221,7 +272,8 @@ public record IntroducerConfig(
         + ", apps=" + apps.keySet() + ", alternatePort=" + alternatePort
         + (alternatePortOptional ? " (default)" : "") + ", alternateHost=" + alternateHost
         + ", publicHost=" + publicHost + ", host6=" + host6 + ", punchParams=" + punchParams
-        + ", predictionWindow=" + predictionWindow + ", relay=" + relay + "]";
+        + ", predictionWindow=" + predictionWindow + ", relay=" + relay + ", tokenApps=" + tokenApps
+        + ", limits=" + limits + "]";
   }
 
   private static void require(boolean ok, String message) {
@@ -325,6 +377,47 @@ public record IntroducerConfig(
     require(port >= 1 && port <= 65535, key + ": port must be 1-65535, got " + value);
     InetAddress ip = literal(h, key);
     return new InetSocketAddress(ip, port);
+  }
+
+  private static Limits limits(Object v) {
+    if (v == null) {
+      return Limits.DEFAULT;
+    }
+    require(v instanceof JsonObject, "limits must be an object {perSourcePerSecond, perSourceBurst, maxSources,"
+        + " perAppPerSecond, perAppBurst, introducesPerTargetPerSecond, introducesPerTargetBurst, amplificationFactor,"
+        + " exemptLoopback}");
+    JsonObject l = (JsonObject) v;
+    Limits d = Limits.DEFAULT;
+    int perSource = integer(l, "perSourcePerSecond", d.perSourcePerSecond());
+    int perApp = integer(l, "perAppPerSecond", d.perAppPerSecond());
+    int perTarget = integer(l, "introducesPerTargetPerSecond", d.introducesPerTargetPerSecond());
+    Object exempt = l.getValue("exemptLoopback");
+    require(exempt == null || exempt instanceof Boolean, "limits.exemptLoopback must be true or false, got " + exempt);
+    // A burst left out is twice the rate it goes with (at least 1).
+    return new Limits(perSource, integer(l, "perSourceBurst", Math.max(1, 2 * perSource)),
+        integer(l, "maxSources", d.maxSources()),
+        perApp, integer(l, "perAppBurst", Math.max(1, 2 * perApp)),
+        perTarget, integer(l, "introducesPerTargetBurst", Math.max(1, 3 * perTarget)),
+        integer(l, "amplificationFactor", d.amplificationFactor()),
+        exempt == null ? d.exemptLoopback() : (Boolean) exempt);
+  }
+
+  /** The ids of the apps entries with {@code "requireTokens": true}; {@link #apps} validates the rest. */
+  private static Set<String> tokenApps(Object v) {
+    Set<String> out = new LinkedHashSet<>();
+    if (v instanceof JsonArray array) {
+      for (Object o : array) {
+        if (o instanceof JsonObject app) {
+          Object require = app.getValue("requireTokens");
+          require(require == null || require instanceof Boolean,
+              "apps: requireTokens of \"" + app.getValue("id") + "\" must be true or false");
+          if (Boolean.TRUE.equals(require)) {
+            out.add(String.valueOf(app.getValue("id")));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private static Map<String, String> apps(Object v) {

@@ -42,6 +42,7 @@ public final class IntroducerVerticle extends VerticleBase {
   private volatile int alternatePort = -1;
   private volatile int actualPort6 = -1;
   private Endpoints endpoints;
+  private RateLimits limits;
   private Introductions introductions;
   private PeerRequests peerRequests;
   private long sweepTimer = -1;
@@ -97,7 +98,8 @@ public final class IntroducerVerticle extends VerticleBase {
     registry = cluster != null && cluster.registry() != null ? cluster.registry() : new InMemoryRegistry();
     sessions = new PublishingSessionStore(new InMemorySessionStore(cfg.maxSessions()), vertx.eventBus(),
         SESSION_EVENTS, clock, cluster == null ? null : cluster.nodeId());
-    endpoints = new Endpoints(vertx, counters);
+    limits = new RateLimits(cfg.limits(), counters);
+    endpoints = new Endpoints(vertx, counters, limits);
     Dispatcher dispatcher = wire(cfg);
     Future<Void> linked = link == null ? Future.succeededFuture() : link.start(introductions);
     return linked.compose(ok -> endpoints.listen(cfg, (local, packet) -> receive(dispatcher, local, packet)).onSuccess(v -> {
@@ -169,13 +171,13 @@ public final class IntroducerVerticle extends VerticleBase {
         link != null ? link : (owner, request) -> {
           throw new IllegalStateException("a single introducer has no other node to deliver through");
         });
-    peerRequests = new PeerRequests(cfg, out, counters, replies, clock,
+    peerRequests = new PeerRequests(cfg, out, counters, replies, clock, limits,
         new RegistrationHandler(cfg, registry, counters, replies),
         new ConnectHandler(cfg, registry, sessions, introductions,
-            new StrategySelector(cfg.punchParams(), cfg.predictionWindow()), relays, counters, replies),
+            new StrategySelector(cfg.punchParams(), cfg.predictionWindow()), relays, counters, replies, limits),
         new ResultHandler(sessions, counters, replies),
-        new UpdateHandler(cfg, registry, sessions, introductions, counters, replies));
-    return new Dispatcher(cfg, endpoints, counters, peerRequests, introductions);
+        new UpdateHandler(cfg, registry, sessions, introductions, counters, replies, limits));
+    return new Dispatcher(cfg, endpoints, counters, peerRequests, introductions, limits);
   }
 
   private void receive(Dispatcher dispatcher, Endpoints.Endpoint local, DatagramPacket packet) {

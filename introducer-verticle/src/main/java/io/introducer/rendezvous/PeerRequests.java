@@ -4,6 +4,7 @@ import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.TransactionId;
+import io.introducer.protocol.rendezvous.PeerTokens;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -14,11 +15,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Requests a peer sends the introducer (REGISTER, KEEPALIVE, CONNECT, RESULT, DEREGISTER, UPDATE): the
- * retransmission/replay check, authentication with the peer key, timestamp freshness, then the method's
- * handler. Every response after a verified MESSAGE-INTEGRITY-SHA256 is signed and cached.
+ * retransmission/replay check, the app's rate limit, authentication with the peer key (or the peer token's key
+ * when the request carries TOKEN-EXPIRY), timestamp freshness and the token's expiry, then the method's handler.
+ * Every response after a verified MESSAGE-INTEGRITY-SHA256 is signed and cached. Every answer is paid for from the
+ * source's amplification credit ({@link RateLimits#spend}).
  */
 final class PeerRequests {
-  static final long TRANSACTION_TTL_MILLIS = 60_000;
+  /**
+   * How long an authenticated transaction is remembered: longer than the whole span of TIMESTAMPs a request can be
+   * accepted with (twice the allowed skew), so that a replay from another source is either still remembered or
+   * already stale. The extra second covers the boundary, where a timestamp exactly the skew away is still fresh.
+   */
+  static final long TRANSACTION_TTL_MILLIS = 2 * Rendezvous.MAX_CLOCK_SKEW_MS + 1_000;
   /** Bounds memory; a full cache forgets its oldest transactions first. */
   static final int TRANSACTION_CACHE_CAPACITY = 100_000;
   private static final Logger log = LoggerFactory.getLogger(PeerRequests.class);
@@ -34,6 +42,7 @@ final class PeerRequests {
   private final IntroducerCounters counters;
   private final Replies replies;
   private final Clock clock;
+  private final RateLimits limits;
   private final TransactionCache transactions = new TransactionCache(TRANSACTION_CACHE_CAPACITY, TRANSACTION_TTL_MILLIS);
   private final Handler registrations;
   private final Handler connects;
@@ -41,9 +50,16 @@ final class PeerRequests {
   private final Handler updates;
 
   PeerRequests(IntroducerConfig config, Outbound out, IntroducerCounters counters, Replies replies, Clock clock,
-      RegistrationHandler registrations, ConnectHandler connects, ResultHandler results, UpdateHandler updates) {
+      RateLimits limits, RegistrationHandler registrations, ConnectHandler connects, ResultHandler results,
+      UpdateHandler updates) {
     this.config = config;
-    this.out = out;
+    this.limits = limits;
+    // Answers only ever go to the request's source, and only as far as its credit covers them.
+    this.out = (datagram, to) -> {
+      if (limits.spend(to, datagram.length)) {
+        out.send(datagram, to);
+      }
+    };
     this.counters = counters;
     this.replies = replies;
     this.clock = clock;
@@ -81,12 +97,28 @@ final class PeerRequests {
       out.send(replies.unsignedError(request, 401, "unknown app"), from);
       return;
     }
-    byte[] key = Rendezvous.peerKey(secret, appId, peerId);
+    if (!limits.admitApp(appId)) {
+      return; // before the HMAC work; counted rate-app
+    }
+    long tokenExpiry = 0;
+    if (request.has(StunAttributes.TOKEN_EXPIRY)) {
+      Long expiry = request.getU64(StunAttributes.TOKEN_EXPIRY);
+      if (expiry == null || expiry <= 0) {
+        out.send(replies.unsignedError(request, 400, "bad request: TOKEN-EXPIRY"), from);
+        return;
+      }
+      tokenExpiry = expiry;
+    } else if (config.requiresToken(appId)) {
+      out.send(replies.unsignedError(request, 401, "token required"), from);
+      return;
+    }
+    byte[] key = tokenExpiry > 0 ? PeerTokens.key(secret, appId, peerId, tokenExpiry)
+        : Rendezvous.peerKey(secret, appId, peerId);
     if (!request.verifyIntegritySha256(key)) {
       out.send(replies.unsignedError(request, 401, "bad integrity"), from);
       return;
     }
-    Caller caller = new Caller(appId, peerId, key, from, now);
+    Caller caller = new Caller(appId, peerId, key, from, now, tokenExpiry);
     byte[] response = authenticated(caller, request);
     transactions.put(tx, from, response, now.toEpochMilli());
     out.send(response, from);
@@ -97,8 +129,13 @@ final class PeerRequests {
     if (timestamp == null) {
       return replies.error(caller, request, 400, "bad request: TIMESTAMP");
     }
-    if (Math.abs(caller.now().toEpochMilli() - timestamp) > Rendezvous.MAX_CLOCK_SKEW_MS) {
+    long now = caller.now().toEpochMilli();
+    // Compared without a subtraction that could overflow (a TIMESTAMP of now + 2^63 must not look fresh).
+    if (timestamp < now - Rendezvous.MAX_CLOCK_SKEW_MS || timestamp > now + Rendezvous.MAX_CLOCK_SKEW_MS) {
       return replies.error(caller, request, 401, "stale timestamp");
+    }
+    if (caller.tokenExpiry() > 0 && caller.tokenExpiry() <= caller.now().getEpochSecond()) {
+      return replies.error(caller, request, 401, "token expired");
     }
     List<Integer> unknown = request.unknownComprehensionRequired();
     if (!unknown.isEmpty()) {

@@ -34,6 +34,9 @@ public final class RecordCodec {
     if (r.owner() != null) {
       o.put("owner", r.owner());
     }
+    if (r.tokenExpiry() > 0) {
+      o.put("tokenExpiry", r.tokenExpiry());
+    }
     return o;
   }
 
@@ -42,7 +45,7 @@ public final class RecordCodec {
       return new Registration(o.getString("app"), o.getString("peer"), address(o.getString("srflx")),
           candidates(o.getJsonArray("hosts")), Instant.ofEpochMilli(o.getLong("registeredAt")),
           Instant.ofEpochMilli(o.getLong("expiresAt")), nat(o.getString("nat")),
-          o.getString("owner"));
+          o.getString("owner"), o.getLong("tokenExpiry", 0L));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed registration record: " + e.getMessage(), e);
     }

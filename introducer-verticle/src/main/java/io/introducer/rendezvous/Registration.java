@@ -2,6 +2,8 @@ package io.introducer.rendezvous;
 
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
+import io.introducer.protocol.rendezvous.PeerTokens;
+import io.introducer.protocol.rendezvous.Rendezvous;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,6 +16,8 @@ import java.util.List;
  * @param natProfile the NAT-PROFILE of its latest REGISTER; {@link NatProfile#UNKNOWN} when it sent none (or a
  *     malformed one)
  * @param owner the cluster node the peer registered with, the only one its NAT lets reach it; null on a single node
+ * @param tokenExpiry the expiry (Unix seconds) of the peer token the peer signs with, 0 when it signs with its peer
+ *     key: what the introducer signs INTRODUCE and UPDATE to it with ({@link #key})
  */
 public record Registration(
     String appId,
@@ -23,7 +27,8 @@ public record Registration(
     Instant registeredAt,
     Instant expiresAt,
     NatProfile natProfile,
-    String owner) {
+    String owner,
+    long tokenExpiry) {
 
   public Registration {
     if (appId == null || peerId == null || serverReflexive == null || registeredAt == null || expiresAt == null) {
@@ -33,16 +38,22 @@ public record Registration(
     natProfile = natProfile == null ? NatProfile.UNKNOWN : natProfile;
   }
 
+  /** A registration of a peer that signs with its peer key. */
+  public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
+      Instant registeredAt, Instant expiresAt, NatProfile natProfile, String owner) {
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, owner, 0);
+  }
+
   /** A registration kept by this node (no owner recorded). */
   public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
       Instant registeredAt, Instant expiresAt, NatProfile natProfile) {
-    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, null);
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, null, 0);
   }
 
   /** A registration of a peer whose NAT behaviour is not known. */
   public Registration(String appId, String peerId, InetSocketAddress serverReflexive, List<Candidate> hostCandidates,
       Instant registeredAt, Instant expiresAt) {
-    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, NatProfile.UNKNOWN, null);
+    this(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, NatProfile.UNKNOWN, null, 0);
   }
 
   /** Candidates in the order peers should try them: server-reflexive first, then host. */
@@ -59,12 +70,29 @@ public record Registration(
 
   /** The same registration, now seen at {@code source} and living until {@code newExpiry}. */
   public Registration refreshed(InetSocketAddress source, Instant newExpiry) {
-    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry, natProfile, owner);
+    return new Registration(appId, peerId, source, hostCandidates, registeredAt, newExpiry, natProfile, owner,
+        tokenExpiry);
+  }
+
+  /** The same registration, signing with the peer token that expires at {@code expiry} (0: its peer key). */
+  public Registration withTokenExpiry(long expiry) {
+    return new Registration(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, owner,
+        expiry);
+  }
+
+  /**
+   * The key messages to this peer are signed with, given its app's secret: its peer token's key when it registered
+   * with one, else its peer key (docs/PROTOCOL.md section 3).
+   */
+  public byte[] key(String appSecret) {
+    return tokenExpiry > 0 ? PeerTokens.key(appSecret, appId, peerId, tokenExpiry)
+        : Rendezvous.peerKey(appSecret, appId, peerId);
   }
 
   /** The same registration, owned by {@code node}. */
   public Registration ownedBy(String node) {
-    return new Registration(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, node);
+    return new Registration(appId, peerId, serverReflexive, hostCandidates, registeredAt, expiresAt, natProfile, node,
+        tokenExpiry);
   }
 
   /** Whether {@code node} may deliver to this peer itself: it owns it, or no owner is recorded (single node). */

@@ -46,8 +46,10 @@ final class RegistrationHandler implements PeerRequests.Handler {
     // A REGISTER replaces the registration, NAT profile included: one without NAT-PROFILE (or with a malformed
     // one, which the codec reads as null) is a peer whose NAT is not known.
     NatProfile profile = NatProfile.decode(request.get(StunAttributes.NAT_PROFILE));
+    // The key it signed with (peer key or peer token) is the key INTRODUCE and UPDATE to it are signed with.
     registry.put(new Registration(caller.appId(), caller.peerId(), caller.source(),
-        hostCandidates(request), now, expiry(now), profile == null ? NatProfile.UNKNOWN : profile));
+        hostCandidates(request), now, expiry(now), profile == null ? NatProfile.UNKNOWN : profile)
+        .withTokenExpiry(caller.tokenExpiry()));
     counters.registrations.increment();
     return mapped(caller, request);
   }
@@ -57,7 +59,12 @@ final class RegistrationHandler implements PeerRequests.Handler {
     if (current.isEmpty() || current.get().isExpired(caller.now())) {
       return replies.error(caller, request, 404, "not registered");
     }
-    registry.touch(caller.appId(), caller.peerId(), caller.source(), expiry(caller.now()));
+    if (current.get().tokenExpiry() != caller.tokenExpiry()) {
+      // Signed with another key than it registered with (a renewed token): messages to it follow the new key.
+      registry.put(current.get().refreshed(caller.source(), expiry(caller.now())).withTokenExpiry(caller.tokenExpiry()));
+    } else {
+      registry.touch(caller.appId(), caller.peerId(), caller.source(), expiry(caller.now()));
+    }
     counters.keepalives.increment();
     return mapped(caller, request);
   }

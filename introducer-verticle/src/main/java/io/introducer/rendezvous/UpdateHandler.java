@@ -29,9 +29,11 @@ final class UpdateHandler implements PeerRequests.Handler {
   private final Introductions introductions;
   private final IntroducerCounters counters;
   private final Replies replies;
+  private final RateLimits limits;
 
   UpdateHandler(IntroducerConfig config, Registry registry, SessionStore sessions, Introductions introductions,
-      IntroducerCounters counters, Replies replies) {
+      IntroducerCounters counters, Replies replies, RateLimits limits) {
+    this.limits = limits;
     this.config = config;
     this.registry = registry;
     this.sessions = sessions;
@@ -71,6 +73,9 @@ final class UpdateHandler implements PeerRequests.Handler {
     if (!introductions.hasCapacity()) {
       return replies.error(caller, request, 508, "insufficient capacity");
     }
+    if (!limits.admitDelivery(caller.appId(), other)) {
+      return replies.error(caller, request, 508, "target busy");
+    }
     introductions.start(forward(caller, other, recipient.get(), sessionId, sessionHex, candidates, caller.now()));
     counters.updates.increment();
     return Replies.sign(StunMessage.successFor(request), caller.key());
@@ -79,7 +84,7 @@ final class UpdateHandler implements PeerRequests.Handler {
   /** The introducer's UPDATE to {@code other}: its own transaction, signed with the recipient's key. */
   private Introductions.Request forward(Caller caller, String other, Registration recipient, byte[] sessionId,
       String sessionHex, List<Candidate> candidates, Instant now) {
-    byte[] key = Rendezvous.peerKey(config.secret(caller.appId()), caller.appId(), other);
+    byte[] key = recipient.key(config.secret(caller.appId()));
     byte[] tx = StunMessage.newTransactionId();
     StunMessage.Builder b = StunMessage.builder(StunMethods.UPDATE, StunClass.REQUEST, tx)
         .addString(StunAttributes.APP_ID, caller.appId())

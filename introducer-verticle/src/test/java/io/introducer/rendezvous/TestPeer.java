@@ -10,6 +10,7 @@ import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.StunParseException;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
+import io.introducer.protocol.rendezvous.PeerTokens;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,6 +31,8 @@ final class TestPeer implements AutoCloseable {
   final String appId;
   final String peerId;
   final byte[] key;
+  /** The TOKEN-EXPIRY its requests carry; 0 when it signs with its peer key. */
+  final long tokenExpiry;
   private final InetSocketAddress introducer;
   private final DatagramSocket socket;
 
@@ -43,9 +46,24 @@ final class TestPeer implements AutoCloseable {
 
   /** A peer on a socket bound to {@code local} (port 0: ephemeral) talking to the introducer at {@code introducer}. */
   TestPeer(InetSocketAddress local, InetSocketAddress introducer, String appId, String peerId, String secret) {
+    this(local, introducer, appId, peerId, Rendezvous.peerKey(secret, appId, peerId), 0);
+  }
+
+  /** A peer signing with a peer token (docs/PROTOCOL.md section 3), on 127.0.0.1. */
+  static TestPeer withToken(int introducerPort, String appId, String peerId, String token) {
+    PeerTokens.Token t = PeerTokens.parse(token);
+    return new TestPeer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), introducerPort), appId, peerId, t.key(),
+        t.expiryEpochSeconds());
+  }
+
+  /** A peer signing with {@code key}, sending TOKEN-EXPIRY {@code tokenExpiry} unless it is 0. */
+  TestPeer(InetSocketAddress local, InetSocketAddress introducer, String appId, String peerId, byte[] key,
+      long tokenExpiry) {
     this.appId = appId;
     this.peerId = peerId;
-    this.key = Rendezvous.peerKey(secret, appId, peerId);
+    this.key = key;
+    this.tokenExpiry = tokenExpiry;
     try {
       this.introducer = introducer;
       this.socket = new DatagramSocket(local);
@@ -62,10 +80,11 @@ final class TestPeer implements AutoCloseable {
 
   /** A request carrying APP-ID, PEER-ID and a current TIMESTAMP; add attributes, then {@link #sign}. */
   StunMessage.Builder request(int method) {
-    return StunMessage.builder(method, StunClass.REQUEST)
+    StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST)
         .addString(StunAttributes.APP_ID, appId)
         .addString(StunAttributes.PEER_ID, peerId)
         .addU64(StunAttributes.TIMESTAMP, System.currentTimeMillis());
+    return tokenExpiry > 0 ? b.addU64(StunAttributes.TOKEN_EXPIRY, tokenExpiry) : b;
   }
 
   byte[] sign(StunMessage.Builder b) {
@@ -181,6 +200,31 @@ final class TestPeer implements AutoCloseable {
     StunMessage next = receive();
     assertThat(next.is(StunMethods.BINDING, StunClass.SUCCESS_RESPONSE)).as("next datagram %s", next).isTrue();
     assertThat(next.transactionId()).isEqualTo(b.transactionId());
+  }
+
+  /** Every datagram that arrives until none has for {@code quietMillis} (at most 100 000 of them). */
+  java.util.List<byte[]> drain(int quietMillis) {
+    java.util.List<byte[]> out = new java.util.ArrayList<>();
+    byte[] buf = new byte[2048];
+    try {
+      socket.setSoTimeout(quietMillis);
+      while (out.size() < 100_000) {
+        DatagramPacket p = new DatagramPacket(buf, buf.length);
+        socket.receive(p);
+        out.add(Arrays.copyOf(buf, p.getLength()));
+      }
+    } catch (SocketTimeoutException quiet) {
+      // nothing more
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      try {
+        socket.setSoTimeout(RECEIVE_TIMEOUT_MILLIS);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return out;
   }
 
   @Override

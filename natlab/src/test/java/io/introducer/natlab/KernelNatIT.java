@@ -91,4 +91,16 @@ class KernelNatIT {
     assertThat(alice.await("\"event\":\"connected\"", 30)).contains("\"path\":\"direct\"");
     assertThat(alice.waitFor(20)).isZero();
   }
+
+  @Test
+  void hardToHardConnectsThroughTheRelay() throws Exception {
+    Host a = lab.addHost(lab.addRouter(NatType.HARD));
+    Host b = lab.addHost(lab.addRouter(NatType.HARD));
+    Proc bob = lab.peer(b, "--id", "bob", "listen");
+    bob.await("\"event\":\"registered\"", 30);
+    Proc alice = lab.peer(a, "--id", "alice", "connect", "bob", "--send", "via-relay", "--timeout", "40");
+    assertThat(alice.await("\"event\":\"connected\"", 45)).contains("\"path\":\"relay\"");
+    assertThat(alice.await("\"event\":\"message\"", 20)).contains("via-relay");
+    assertThat(alice.waitFor(20)).isZero();
+  }
 }

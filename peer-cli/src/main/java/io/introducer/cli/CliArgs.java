@@ -8,15 +8,20 @@ import java.util.UUID;
 
 /** The peer CLI's command line. Throws IllegalArgumentException with a message fit for the user. */
 record CliArgs(List<InetSocketAddress> servers, String app, String secret, String id, InetSocketAddress bind,
-    Duration timeout, String command, String target, String send, int count) {
+    Duration timeout, String command, String target, String send, int count, Duration lifetime) {
 
   static final String USAGE = String.join("\n",
       "Usage: introducer-peer [options] listen",
       "       introducer-peer [options] connect PEER [--send TEXT] [--count N]",
+      "       introducer-peer [options] netcheck [--lifetime SECONDS]",
       "",
       "Commands:",
       "  listen          register, accept connections and echo every message back",
       "  connect PEER    register, connect to PEER; with --send, send TEXT (N times) and wait for the echoes",
+      "  netcheck        measure this network's NAT against the introducer(s) and print one JSON object:",
+      "                  mapping, filtering, allocation, stride, hairpinning, lifetime_s, public, summary",
+      "                  (open/moderate/strict), notes; with --lifetime, also wait up to SECONDS (1-60) to",
+      "                  estimate how long an idle mapping lives. Needs no app, secret or id.",
       "",
       "Options:",
       "  --server HOST:PORT   introducer address (repeatable; default 127.0.0.1:3478)",
@@ -27,8 +32,9 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
       "  --timeout SECONDS    give up after this long (connect default 15; listen default: run until stopped)",
       "  --help               this text",
       "",
-      "Prints one JSON object per line per event: registered, introduced, connected (path, rtt_ms), message,",
-      "closed, error (reason). Exits 0 on success, 1 on failure or timeout, 2 on bad usage.");
+      "Prints one JSON object per line per event: registered, introduced, connected (path, strategy, rtt_ms),",
+      "message, closed, error (reason); netcheck prints one. Exits 0 on success, 1 on failure or timeout (netcheck:",
+      "no answer from the introducer), 2 on bad usage.");
 
   static CliArgs parse(String[] args) {
     List<InetSocketAddress> servers = new ArrayList<>();
@@ -41,6 +47,7 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
     String target = null;
     String send = null;
     int count = 1;
+    Duration lifetime = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -52,6 +59,13 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
         case "--timeout" -> timeout = Duration.ofMillis((long) (positive(value(args, ++i, a), a) * 1000));
         case "--send" -> send = value(args, ++i, a);
         case "--count" -> count = (int) positive(value(args, ++i, a), a);
+        case "--lifetime" -> {
+          double seconds = positive(value(args, ++i, a), a);
+          if (seconds < 1 || seconds > 60) {
+            throw new IllegalArgumentException("--lifetime needs 1-60 seconds, not '" + args[i] + "'");
+          }
+          lifetime = Duration.ofSeconds((long) seconds);
+        }
         default -> {
           if (a.startsWith("-")) {
             throw new IllegalArgumentException("unknown option " + a);
@@ -67,16 +81,19 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
       }
     }
     if (command == null) {
-      throw new IllegalArgumentException("no command given: listen or connect");
+      throw new IllegalArgumentException("no command given: listen, connect or netcheck");
     }
-    if (!command.equals("listen") && !command.equals("connect")) {
-      throw new IllegalArgumentException("unknown command " + command + ": listen or connect");
+    if (!command.equals("listen") && !command.equals("connect") && !command.equals("netcheck")) {
+      throw new IllegalArgumentException("unknown command " + command + ": listen, connect or netcheck");
     }
     if (command.equals("connect") && target == null) {
       throw new IllegalArgumentException("connect needs the peer id to connect to");
     }
-    if (command.equals("listen") && send != null) {
+    if (!command.equals("connect") && send != null) {
       throw new IllegalArgumentException("--send goes with connect");
+    }
+    if (!command.equals("netcheck") && lifetime != null) {
+      throw new IllegalArgumentException("--lifetime goes with netcheck");
     }
     if (servers.isEmpty()) {
       servers.add(new InetSocketAddress("127.0.0.1", 3478));
@@ -91,7 +108,7 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
     if (timeout == null && command.equals("connect")) {
       timeout = Duration.ofSeconds(15);
     }
-    return new CliArgs(List.copyOf(servers), app, secret, id, bind, timeout, command, target, send, count);
+    return new CliArgs(List.copyOf(servers), app, secret, id, bind, timeout, command, target, send, count, lifetime);
   }
 
   private static String value(String[] args, int i, String option) {

@@ -4,8 +4,10 @@ import io.introducer.client.ClientConfig;
 import io.introducer.client.ClientListener;
 import io.introducer.client.ConnectException;
 import io.introducer.client.IntroducerClient;
+import io.introducer.client.NatDiscovery;
 import io.introducer.client.PeerChannel;
 import io.introducer.protocol.rendezvous.Candidate;
+import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -49,6 +51,9 @@ public final class PeerCli {
   }
 
   int run() {
+    if (args.command().equals("netcheck")) {
+      return netcheck();
+    }
     IntroducerClient client;
     try {
       client = IntroducerClient.start(config()).get(seconds(args.timeout(), 15), TimeUnit.SECONDS);
@@ -156,10 +161,46 @@ public final class PeerCli {
     return 0;
   }
 
+  /**
+   * netcheck: NAT discovery against the servers, one JSON object out. Exit 1 when the introducer never answered
+   * (the object then says what little is known).
+   */
+  private int netcheck() {
+    NatDiscovery.Builder b = NatDiscovery.builder().servers(args.servers())
+        .bindAddress(new InetSocketAddress(args.bind().getAddress(), 0));
+    if (args.timeout() != null) {
+      b.timeout(args.timeout().compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1)
+          : args.timeout().compareTo(Duration.ofMillis(200)) < 0 ? Duration.ofMillis(200) : args.timeout());
+    }
+    if (args.lifetime() != null) {
+      b.mappingLifetime(args.lifetime());
+    }
+    NatDiscovery.Result r = b.build().run();
+    print(netcheckJson(r));
+    return r.publicAddresses().isEmpty() ? 1 : 0;
+  }
+
+  /** The netcheck object: RFC 4787 terms as NAT-PROFILE names them, lower-case words for the rest. */
+  static Json netcheckJson(NatDiscovery.Result r) {
+    NatProfile p = r.profile();
+    return Json.event("netcheck")
+        .put("mapping", p.mapping() == NatProfile.Mapping.UNKNOWN ? "unknown" : p.mapping().name())
+        .put("filtering", p.filtering() == NatProfile.Filtering.UNKNOWN ? "unknown" : p.filtering().name())
+        .put("allocation", p.allocation().name().toLowerCase(Locale.ROOT))
+        .put("stride", p.stride())
+        .put("hairpinning", p.hairpinning() == NatProfile.Hairpinning.UNKNOWN ? null
+            : p.hairpinning() == NatProfile.Hairpinning.YES)
+        .put("lifetime_s", p.lifetimeSeconds() == 0 ? null : p.lifetimeSeconds())
+        .put("public", r.publicAddresses().stream().map(PeerCli::format).toList())
+        .put("summary", r.summary().name().toLowerCase(Locale.ROOT))
+        .put("notes", r.notes());
+  }
+
   private void printConnected(PeerChannel ch) {
     Duration rtt = ch.rtt();
     print(Json.event("connected").put("peer", ch.remotePeerId()).put("session", ch.sessionId())
-        .put("path", ch.path().name().toLowerCase(Locale.ROOT)).put("remote", format(ch.remoteAddress()))
+        .put("path", ch.path().name().toLowerCase(Locale.ROOT)).put("strategy", ch.strategy().wireName())
+        .put("remote", format(ch.remoteAddress()))
         .put("rtt_ms", rtt == null ? null : Math.round(rtt.toNanos() / 10_000.0) / 100.0));
   }
 

@@ -33,6 +33,22 @@ class CliArgsTest {
   }
 
   @Test
+  void netcheckTakesNoPeerAndAnOptionalLifetime() {
+    CliArgs a = CliArgs.parse(new String[] {"--server", "127.0.0.2:4000", "--server", "127.0.0.3:4000", "netcheck"});
+    assertThat(a.command()).isEqualTo("netcheck");
+    assertThat(a.servers()).hasSize(2);
+    assertThat(a.lifetime()).isNull();
+    assertThat(a.timeout()).isNull();
+    assertThat(CliArgs.parse(new String[] {"netcheck", "--lifetime", "30"}).lifetime()).isEqualTo(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"netcheck", "bob"})).hasMessageContaining("unexpected argument");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"netcheck", "--lifetime", "61"})).hasMessageContaining("1-60");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"listen", "--lifetime", "5"}))
+        .hasMessageContaining("--lifetime goes with netcheck");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"netcheck", "--send", "x"}))
+        .hasMessageContaining("--send goes with connect");
+  }
+
+  @Test
   void aNonLoopbackServerBindsAllInterfaces() {
     CliArgs a = CliArgs.parse(new String[] {"--server", "192.0.2.10:3478", "listen"});
     assertThat(a.bind().getAddress().isAnyLocalAddress()).isTrue();
@@ -41,7 +57,8 @@ class CliArgsTest {
   @Test
   void badUsageIsExplained() {
     assertThatThrownBy(() -> CliArgs.parse(new String[] {})).hasMessageContaining("no command");
-    assertThatThrownBy(() -> CliArgs.parse(new String[] {"dance"})).hasMessageContaining("unknown command dance");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"dance"})).hasMessageContaining("unknown command dance")
+        .hasMessageContaining("netcheck");
     assertThatThrownBy(() -> CliArgs.parse(new String[] {"connect"})).hasMessageContaining("needs the peer id");
     assertThatThrownBy(() -> CliArgs.parse(new String[] {"--server", "nohost", "listen"}))
         .hasMessageContaining("HOST:PORT");

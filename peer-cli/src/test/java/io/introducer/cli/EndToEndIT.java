@@ -137,13 +137,21 @@ class EndToEndIT {
     Proc alice = start(Map.of(), "bin/introducer-peer", "--server", server, "--id", "alice",
         "connect", "bob", "--send", "hello", "--timeout", "20");
     String connected = alice.await("\"event\":\"connected\"", 30);
-    assertThat(connected).contains("\"path\":\"direct\"").contains("\"peer\":\"bob\"");
+    assertThat(connected).contains("\"path\":\"direct\"").contains("\"peer\":\"bob\"")
+        .contains("\"strategy\":\"simultaneous\"");
     assertThat(alice.await("\"event\":\"message\"", 20)).contains("\"text\":\"hello\"");
     assertThat(alice.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(alice.process.exitValue()).as("alice's exit status; output:\n" + String.join("\n", alice.all)).isZero();
 
     assertThat(bob.await("\"event\":\"connected\"", 10)).contains("\"path\":\"direct\"").contains("\"peer\":\"alice\"");
     assertThat(bob.await("\"event\":\"message\"", 10)).contains("\"text\":\"hello\"");
+
+    // netcheck against the same node: one JSON object; on loopback there is no NAT, so ports are preserved.
+    Proc netcheck = start(Map.of(), "bin/introducer-peer", "--server", server, "netcheck");
+    assertThat(netcheck.await("\"event\":\"netcheck\"", 30)).contains("\"allocation\":\"preserving\"")
+        .contains("\"public\":[\"127.0.0.1:");
+    assertThat(netcheck.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(netcheck.process.exitValue()).isZero();
 
     node.process.destroy(); // SIGTERM
     assertThat(node.process.waitFor(30, TimeUnit.SECONDS)).as("node exits after SIGTERM").isTrue();

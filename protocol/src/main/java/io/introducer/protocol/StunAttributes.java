@@ -62,6 +62,8 @@ public final class StunAttributes {
   public static final int RELAY_ADDRESS = 0xC110;
   public static final int RELAY_USERNAME = 0xC111;
   public static final int RELAY_PASSWORD = 0xC112;
+  /** 8 bytes, Unix seconds: the expiry of the peer token whose key signs the request (docs/PROTOCOL.md section 3). */
+  public static final int TOKEN_EXPIRY = 0xC113;
 
   /** RFC 8489 section 14: types 0x0000-0x7FFF must be understood or the request is rejected (420). */
   public static boolean isComprehensionRequired(int type) {
@@ -101,6 +103,7 @@ public final class StunAttributes {
       case CANDIDATE: return "CANDIDATE";
       case SESSION_ID: return "SESSION-ID";
       case SESSION_KEY: return "SESSION-KEY";
+      case TOKEN_EXPIRY: return "TOKEN-EXPIRY";
       default: return String.format("0x%04X", type);
     }
   }

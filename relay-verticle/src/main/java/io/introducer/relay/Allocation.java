@@ -2,8 +2,6 @@ package io.introducer.relay;
 
 import io.introducer.protocol.TransactionId;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
@@ -12,9 +10,9 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * One TURN allocation: the client's 5-tuple (one listening socket, so the client address identifies
- * it), its relayed socket, lifetime, permissions and channel bindings. Touched only on the relay's
- * event loop. Expiry is applied by {@link #sweep}, never checked per packet.
+ * One TURN allocation: the client's 5-tuple (the listening socket of its event loop, so the client address
+ * identifies it), its relayed socket, lifetime, permissions and channel bindings. Touched only on that event
+ * loop. Expiry is applied by {@link #sweep}, never checked per packet.
  */
 final class Allocation {
   /** Permissions per allocation: bounds the memory one authenticated client can pin. */
@@ -24,19 +22,21 @@ final class Allocation {
 
   private static final ChannelBinding[] NONE = new ChannelBinding[0];
 
-  final SocketAddress client;
+  /** The client's address: the key of the data path's lookup and the destination of what it relays back. */
+  final InetSocketAddress client;
   final String username;
   final TransactionId allocateTxid;
   final long createdAt;
   State state = State.PENDING;
   /** The success response to the Allocate, re-sent for retransmissions the transaction cache forgot. */
   Buffer allocateResponse;
-  DatagramSocket relaySocket;
+  /** The relayed socket, set once bound (state ACTIVE). */
+  Flusher.Target relay;
   int relayPort;
   InetSocketAddress relayedAddress;
   long expiresAt;
 
-  final Map<String, Permission> permissions = new HashMap<>();
+  final Map<InetAddress, Permission> permissions = new HashMap<>();
   ChannelBinding[] channels = NONE;
 
   /** Per-direction bandwidth caps, null when unlimited. */
@@ -48,7 +48,7 @@ final class Allocation {
   long bytesToClient;
   long packetsToClient;
 
-  Allocation(SocketAddress client, String username, TransactionId allocateTxid, long createdAt,
+  Allocation(InetSocketAddress client, String username, TransactionId allocateTxid, long createdAt,
       TokenBucket toPeerBucket, TokenBucket toClientBucket) {
     this.client = client;
     this.username = username;
@@ -90,11 +90,10 @@ final class Allocation {
 
   /** Creates or refreshes the permission for {@code peer}. */
   Permission permit(InetAddress peer, long expiresAt) {
-    String key = peer.getHostAddress();
-    Permission p = permissions.get(key);
+    Permission p = permissions.get(peer);
     if (p == null) {
       p = new Permission(peer, expiresAt);
-      permissions.put(key, p);
+      permissions.put(peer, p);
     } else {
       p.expiresAt = Math.max(p.expiresAt, expiresAt);
       p.alive = true;
@@ -106,7 +105,7 @@ final class Allocation {
   int newPermissionsNeeded(Iterable<InetSocketAddress> peers) {
     int n = 0;
     for (InetSocketAddress a : peers) {
-      if (!permissions.containsKey(a.getAddress().getHostAddress())) {
+      if (!permissions.containsKey(a.getAddress())) {
         n++;
       }
     }

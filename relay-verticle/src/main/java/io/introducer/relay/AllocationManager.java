@@ -1,13 +1,13 @@
 package io.introducer.relay;
 
 import io.introducer.protocol.TransactionId;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramPacket;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.datagram.DatagramSocketOptions;
-import io.vertx.core.net.SocketAddress;
+import io.vertx.core.internal.VertxInternal;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -23,39 +23,45 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the allocations of one relay: the client-address index the data path looks up, per-user
- * quotas and total capacity, the relay port range, binding relayed sockets, and expiry. Used only on
- * the relay's event loop; relayed sockets are created from it, so they share that loop.
+ * Owns the allocations of one relay event loop: the client-address index the data path looks up,
+ * binding relayed sockets, and expiry. Per-user quotas, total capacity and the port range are shared
+ * with the other loops ({@link Quotas}, {@link PortPool}). Used only on its event loop; relayed sockets
+ * are registered on that loop, so a datagram never changes threads.
  */
 final class AllocationManager {
   private static final Logger log = LoggerFactory.getLogger(AllocationManager.class);
   /** Bind attempts per Allocate before answering 508: ports may be held by other processes. */
   static final int BIND_ATTEMPTS = 8;
 
-  enum Admission { OK, QUOTA, CAPACITY }
-
-  private final Vertx vertx;
+  private final VertxInternal vertx;
+  private final EventLoop loop;
+  private final RecvBuffers recv;
   private final RelayConfig config;
   private final RelayCounters counters;
   private final PortPool ports;
+  private final Quotas quotas;
+  private final InetSocketAddress relayBindAny;
   private final InetAddress publicAddress;
   private final BiConsumer<Allocation, DatagramPacket> peerHandler;
-  private final Map<SocketAddress, Allocation> byClient = new HashMap<>();
-  private final Map<String, Integer> perUser = new HashMap<>();
+  private final Map<InetSocketAddress, Allocation> byClient = new HashMap<>();
   private boolean closed;
 
-  AllocationManager(Vertx vertx, RelayConfig config, RelayCounters counters, PortPool ports,
-      BiConsumer<Allocation, DatagramPacket> peerHandler) {
+  AllocationManager(VertxInternal vertx, EventLoop loop, RecvBuffers recv, RelayConfig config, RelayCounters counters,
+      PortPool ports, Quotas quotas, BiConsumer<Allocation, DatagramPacket> peerHandler) {
     this.vertx = vertx;
+    this.loop = loop;
+    this.recv = recv;
     this.config = config;
     this.counters = counters;
     this.ports = ports;
+    this.quotas = quotas;
+    this.relayBindAny = new InetSocketAddress(IpLiterals.address(config.relayHost()), 0);
     this.publicAddress = config.publicAddress();
     this.peerHandler = peerHandler;
   }
 
   /** The allocation of this client address (any state), or null: the one lookup of the data path. */
-  Allocation get(SocketAddress client) {
+  Allocation get(InetSocketAddress client) {
     return byClient.get(client);
   }
 
@@ -63,18 +69,13 @@ final class AllocationManager {
     return publicAddress instanceof Inet6Address;
   }
 
-  Admission admit(String username) {
-    if (perUser.getOrDefault(username, 0) >= config.maxAllocationsPerUser()) {
-      return Admission.QUOTA;
-    }
-    if (byClient.size() >= config.maxAllocations()) {
-      return Admission.CAPACITY;
-    }
-    return Admission.OK;
+  /** Takes quota and capacity for one allocation of {@code username}; on OK, {@link #create} must follow. */
+  Quotas.Admission admit(String username) {
+    return quotas.acquire(username);
   }
 
-  /** Registers a PENDING allocation (counted against quota and capacity) while its socket is bound. */
-  Allocation create(SocketAddress client, String username, TransactionId txid, long now) {
+  /** Registers a PENDING allocation (admitted, so counted against quota and capacity) while its socket is bound. */
+  Allocation create(InetSocketAddress client, String username, TransactionId txid, long now) {
     long rate = config.bandwidthBytesPerSecond();
     long nanos = System.nanoTime();
     // Burst of one second's worth, and never less than one maximal datagram so any packet can pass.
@@ -83,7 +84,6 @@ final class AllocationManager {
         rate == 0 ? null : new TokenBucket(rate, burst, nanos),
         rate == 0 ? null : new TokenBucket(rate, burst, nanos));
     byClient.put(client, a);
-    perUser.merge(username, 1, Integer::sum);
     counters.allocationsActive.increment();
     return a;
   }
@@ -101,31 +101,58 @@ final class AllocationManager {
       promise.fail("no relay port available in " + config.minPort() + "-" + config.maxPort());
       return;
     }
-    DatagramSocket socket = vertx.createDatagramSocket(new DatagramSocketOptions()
-        .setIpV6(IpLiterals.address(config.relayHost()) instanceof Inet6Address)
-        .setReceiveBufferSize(RelayVerticle.RECEIVE_BUFFER));
-    socket.handler(packet -> peerHandler.accept(a, packet));
-    socket.exceptionHandler(e -> log.debug("relayed socket {} of {}: {}", port, a.client, e.toString()));
-    socket.listen(port, config.relayHost()).onComplete(ar -> {
-      if (ar.succeeded() && !closed && a.state == Allocation.State.PENDING) {
-        a.relaySocket = socket;
-        a.relayPort = port;
-        a.relayedAddress = new InetSocketAddress(publicAddress, port);
-        a.state = Allocation.State.ACTIVE;
-        counters.allocationsCreated.increment();
-        promise.complete(a);
-        return;
+    UdpChannels.bind(vertx, loop, new InetSocketAddress(relayBindAny.getAddress(), port), false,
+        RelayVerticle.RECEIVE_BUFFER, recv, new PeerSocketHandler(a)).onComplete(ar -> {
+          if (ar.succeeded() && !closed && a.state == Allocation.State.PENDING) {
+            a.relay = new Flusher.Target(ar.result());
+            a.relayPort = port;
+            a.relayedAddress = new InetSocketAddress(publicAddress, port);
+            a.state = Allocation.State.ACTIVE;
+            counters.allocationsCreated.increment();
+            promise.complete(a);
+            return;
+          }
+          if (ar.succeeded()) {
+            ar.result().close();
+          }
+          ports.release(port);
+          if (ar.succeeded()) {
+            promise.fail("relay stopped");
+            return;
+          }
+          log.debug("relay port {} not bindable: {}", port, ar.cause().toString());
+          tried.add(port);
+          attempt(a, evenPort, tried, promise);
+        });
+  }
+
+  /** Datagrams from peers on one allocation's relayed socket. */
+  private final class PeerSocketHandler extends ChannelInboundHandlerAdapter {
+    private final Allocation a;
+
+    PeerSocketHandler(Allocation a) {
+      this.a = a;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      DatagramPacket packet = (DatagramPacket) msg;
+      try {
+        peerHandler.accept(a, packet);
+      } catch (RuntimeException e) {
+        counters.drop("internal-error");
+        log.warn("datagram from {} on relayed port {} failed", packet.sender(), a.relayPort, e);
+      } finally {
+        packet.release();
       }
-      socket.close();
-      ports.release(port);
-      if (ar.succeeded()) {
-        promise.fail("relay stopped");
-        return;
-      }
-      log.debug("relay port {} not bindable: {}", port, ar.cause().toString());
-      tried.add(port);
-      attempt(a, evenPort, tried, promise);
-    });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // Write failures arrive here (datagrams are written with void promises).
+      counters.drop("send-failed");
+      log.debug("relayed socket {} of {}: {}", a.relayPort, a.client, cause.toString());
+    }
   }
 
   /** Removes {@code a} and frees its port and quota; idempotent. */
@@ -138,10 +165,10 @@ final class AllocationManager {
     if (byClient.get(a.client) == a) {
       byClient.remove(a.client);
     }
-    perUser.computeIfPresent(a.username, (u, n) -> n > 1 ? n - 1 : null);
+    quotas.release(a.username);
     counters.allocationsActive.decrement();
     if (wasActive) {
-      a.relaySocket.close();
+      a.relay.channel.close();
       ports.release(a.relayPort);
       (expired ? counters.allocationsExpired : counters.allocationsDeleted).increment();
       log.debug("allocation {} of {} for {} {}", a.relayedAddress, a.username, a.client, expired ? "expired" : "deleted");
@@ -173,7 +200,7 @@ final class AllocationManager {
       if (a.state != Allocation.State.ACTIVE) {
         continue;
       }
-      out.add(new AllocationInfo(a.username, format(a.client.host(), a.client.port()),
+      out.add(new AllocationInfo(a.username, format(a.client.getAddress().getHostAddress(), a.client.getPort()),
           format(a.relayedAddress.getAddress().getHostAddress(), a.relayedAddress.getPort()),
           Instant.ofEpochMilli(a.createdAt), Instant.ofEpochMilli(a.expiresAt), a.alivePermissions(),
           a.activeChannels(), a.bytesToPeer, a.packetsToPeer, a.bytesToClient, a.packetsToClient));
@@ -187,16 +214,17 @@ final class AllocationManager {
     List<Future<Void>> closing = new ArrayList<>();
     for (Allocation a : byClient.values()) {
       if (a.state == Allocation.State.ACTIVE) {
-        closing.add(a.relaySocket.close());
-        a.relaySocket = null;
+        Promise<Void> done = Promise.promise();
+        a.relay.channel.close().addListener(f -> done.complete());
+        closing.add(done.future());
         ports.release(a.relayPort);
         counters.allocationsDeleted.increment();
       }
       a.state = Allocation.State.CLOSED;
+      quotas.release(a.username);
       counters.allocationsActive.decrement();
     }
     byClient.clear();
-    perUser.clear();
     return Future.join(closing).mapEmpty();
   }
 

@@ -9,9 +9,8 @@ import java.net.InetSocketAddress;
  */
 final class ChannelBinding {
   final int number;
+  /** The peer, also the destination of the datagrams the relay sends on this channel. */
   final InetSocketAddress peer;
-  /** Literal host and port, ready for DatagramSocket.send. */
-  final String peerHost;
   final int peerPort;
   final Permission permission;
   long expiresAt;
@@ -21,7 +20,6 @@ final class ChannelBinding {
   ChannelBinding(int number, InetSocketAddress peer, Permission permission, long expiresAt) {
     this.number = number;
     this.peer = peer;
-    this.peerHost = permission.key;
     this.peerPort = peer.getPort();
     this.permission = permission;
     this.expiresAt = expiresAt;

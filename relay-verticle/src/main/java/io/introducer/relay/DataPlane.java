@@ -2,41 +2,44 @@ package io.introducer.relay;
 
 import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
-import io.vertx.core.Handler;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 
 /**
  * The relay's per-packet work, both directions (RFC 8656 sections 11-12). Client to peer: ChannelData
- * (read in place, forwarded as a slice of the received buffer) and Send indications. Peer to client:
- * permission check, then ChannelData when the peer has a channel, else a Data indication. Everything
- * that is not relayed is dropped and counted; nothing is answered. Runs on the relay's event loop.
+ * (read in place from the receive buffer) and Send indications. Peer to client: permission check, then
+ * ChannelData when the peer has a channel, else a Data indication, written straight into the outgoing
+ * buffer. Everything that is not relayed is dropped and counted; nothing is answered. Runs on its
+ * event loop; nothing here allocates per packet but the outgoing buffer (pooled) and its envelope.
  */
 final class DataPlane {
   private final RelayCounters counters;
-  private final Handler<Throwable> sendFailed;
-  private DatagramSocket main;
+  private final ByteBufAllocator alloc;
+  private final Flusher flusher;
+  private Flusher.Target main;
 
-  DataPlane(RelayCounters counters) {
+  DataPlane(RelayCounters counters, ByteBufAllocator alloc, Flusher flusher) {
     this.counters = counters;
-    this.sendFailed = e -> counters.drop("send-failed");
+    this.alloc = alloc;
+    this.flusher = flusher;
   }
 
-  /** The listening socket answers go out of; set once it is bound. */
-  void mainSocket(DatagramSocket socket) {
+  /** The listening socket data goes back to clients through; set once it is bound. */
+  void mainSocket(Flusher.Target socket) {
     this.main = socket;
   }
 
-  /** A ChannelData datagram from a client; {@code a} is its allocation (null if none). */
-  void fromClientChannelData(Allocation a, Buffer data) {
-    int len = data.length();
+  /** A ChannelData datagram (all readable bytes of {@code data}) from a client; {@code a} is its allocation (null if none). */
+  void fromClientChannelData(Allocation a, ByteBuf data) {
+    int at = data.readerIndex();
+    int len = data.readableBytes();
     if (len < 4) {
       counters.drop("channel-data-truncated");
       return;
     }
-    int payload = data.getUnsignedShort(2);
+    int payload = data.getUnsignedShort(at + 2);
     if (4 + payload > len) {
       counters.drop("channel-data-truncated");
       return;
@@ -45,7 +48,7 @@ final class DataPlane {
       counters.drop("no-allocation");
       return;
     }
-    ChannelBinding b = a.channel(data.getUnsignedShort(0));
+    ChannelBinding b = a.channel(data.getUnsignedShort(at));
     if (b == null) {
       counters.drop("unbound-channel");
       return;
@@ -63,7 +66,9 @@ final class DataPlane {
     a.packetsToPeer++;
     counters.bytesToPeer.add(payload);
     counters.packetsToPeer.increment();
-    a.relaySocket.send(data.slice(4, 4 + payload), b.peerPort, b.peerHost).onFailure(sendFailed);
+    ByteBuf out = alloc.directBuffer(payload);
+    out.writeBytes(data, at + 4, payload);
+    flusher.write(a.relay, new DatagramPacket(out, b.peer));
   }
 
   /** A Send indication from a client (RFC 8656 11.2): no answer either way. */
@@ -82,7 +87,7 @@ final class DataPlane {
       counters.drop("send-malformed");
       return;
     }
-    Permission p = a.permissions.get(peer.getAddress().getHostAddress());
+    Permission p = a.permissions.get(peer.getAddress());
     if (p == null || !p.alive) {
       counters.drop("no-permission");
       return;
@@ -95,7 +100,9 @@ final class DataPlane {
     a.packetsToPeer++;
     counters.bytesToPeer.add(payload.length);
     counters.packetsToPeer.increment();
-    a.relaySocket.send(Buffer.buffer(payload), peer.getPort(), p.key).onFailure(sendFailed);
+    ByteBuf out = alloc.directBuffer(payload.length);
+    out.writeBytes(payload);
+    flusher.write(a.relay, new DatagramPacket(out, peer));
   }
 
   /** A datagram from a peer on {@code a}'s relayed socket. */
@@ -104,14 +111,15 @@ final class DataPlane {
       counters.drop("no-allocation");
       return;
     }
-    Permission p = a.permissions.get(packet.sender().host());
+    InetSocketAddress sender = packet.sender();
+    Permission p = a.permissions.get(sender.getAddress());
     if (p == null || !p.alive) {
       counters.drop("no-permission");
       return;
     }
-    Buffer data = packet.data();
-    int len = data.length();
-    int port = packet.sender().port();
+    ByteBuf data = packet.content();
+    int len = data.readableBytes();
+    int port = sender.getPort();
     ChannelBinding b = p.binding(port);
     if (len > (b != null ? TurnFrames.MAX_CHANNEL_PAYLOAD : TurnFrames.MAX_INDICATION_PAYLOAD)) {
       counters.drop("too-large");
@@ -121,11 +129,18 @@ final class DataPlane {
       counters.drop("bandwidth");
       return;
     }
-    Buffer frame = b != null ? TurnFrames.channelData(b.number, data) : TurnFrames.dataIndication(p.address, port, data);
+    ByteBuf frame;
+    if (b != null) {
+      frame = alloc.directBuffer(TurnFrames.channelDataLength(len));
+      TurnFrames.writeChannelData(frame, b.number, data, data.readerIndex(), len);
+    } else {
+      frame = alloc.directBuffer(TurnFrames.dataIndicationLength(p.addressBytes.length, len));
+      TurnFrames.writeDataIndication(frame, p.addressBytes, port, data, data.readerIndex(), len);
+    }
     a.bytesToClient += len;
     a.packetsToClient++;
     counters.bytesToClient.add(len);
     counters.packetsToClient.increment();
-    main.send(frame, a.client.port(), a.client.host()).onFailure(sendFailed);
+    flusher.write(main, new DatagramPacket(frame, a.client));
   }
 }

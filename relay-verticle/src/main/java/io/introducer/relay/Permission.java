@@ -11,9 +11,10 @@ import java.util.Arrays;
 final class Permission {
   private static final ChannelBinding[] NONE = new ChannelBinding[0];
 
+  /** The peer IP, also the key of its allocation's permission table. */
   final InetAddress address;
-  /** The address as the literal Vert.x reports for datagram senders: the lookup key. */
-  final String key;
+  /** Its bytes, for XOR-PEER-ADDRESS in Data indications. */
+  final byte[] addressBytes;
   long expiresAt;
   boolean alive;
   /** Channel bindings to peers at this IP (any port), usually zero or one: scanned per packet. */
@@ -21,7 +22,7 @@ final class Permission {
 
   Permission(InetAddress address, long expiresAt) {
     this.address = address;
-    this.key = address.getHostAddress();
+    this.addressBytes = address.getAddress();
     this.expiresAt = expiresAt;
     this.alive = true;
   }

@@ -8,6 +8,7 @@ import java.util.random.RandomGenerator;
  * The relay port range and which of its ports our allocations hold. Ports are picked at a random
  * point of the range (RFC 8656 7.2 asks for unpredictable relayed ports) and then scanned upward; the
  * bind itself may still fail when another process holds the port, and the caller then tries another.
+ * Shared by the relay's event loops, hence synchronized (used once per Allocate, never per packet).
  */
 final class PortPool {
   private final int min;
@@ -26,7 +27,7 @@ final class PortPool {
    * Marks and returns a free port (even when {@code even}) not in {@code skip}, or -1 when none is left.
    * Bounded by the size of the range.
    */
-  int acquire(boolean even, Set<Integer> skip) {
+  synchronized int acquire(boolean even, Set<Integer> skip) {
     int start = random.nextInt(size);
     for (int i = 0; i < size; i++) {
       int idx = (start + i) % size;
@@ -40,14 +41,14 @@ final class PortPool {
     return -1;
   }
 
-  void release(int port) {
+  synchronized void release(int port) {
     int idx = port - min;
     if (idx >= 0 && idx < size) {
       used.clear(idx);
     }
   }
 
-  int inUse() {
+  synchronized int inUse() {
     return used.cardinality();
   }
 }

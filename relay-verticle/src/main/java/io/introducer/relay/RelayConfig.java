@@ -31,6 +31,8 @@ import java.util.Map;
  * @param sweepIntervalMillis how often lifetimes, permissions, channels and caches are expired
  * @param legacyChannelRange also accept RFC 5766 channel numbers 0x5000-0x7FFF (coturn's clients pick
  *     from 0x4000-0x7FFF); RFC 8656 reserves them for RFC 7983 demultiplexing, so off by default
+ * @param threads event loops the relay runs on, each with its own listening socket on the same port
+ *     (SO_REUSEPORT) and its own allocations; at most the number of Vert.x event loops
  */
 public record RelayConfig(
     String host,
@@ -54,7 +56,8 @@ public record RelayConfig(
     int unauthRatePerSecond,
     String software,
     int sweepIntervalMillis,
-    boolean legacyChannelRange) {
+    boolean legacyChannelRange,
+    int threads) {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 3479;
@@ -102,6 +105,7 @@ public record RelayConfig(
     require(software != null && !software.isEmpty() && software.length() < 128, "software must be 1-127 characters");
     require(sweepIntervalMillis >= 10 && sweepIntervalMillis <= 60_000,
         "sweepIntervalMillis must be 10-60000, got " + sweepIntervalMillis);
+    require(threads >= 1 && threads <= 64, "threads must be 1-64, got " + threads);
     users = Collections.unmodifiableMap(new LinkedHashMap<>(users));
     allowPeers = List.copyOf(allowPeers);
   }
@@ -139,7 +143,8 @@ public record RelayConfig(
         integer(j, "unauthRatePerSecond", 20),
         string(j, "software", "Introducer relay"),
         integer(j, "sweepIntervalMillis", 1000),
-        bool(j, "legacyChannelRange", false));
+        bool(j, "legacyChannelRange", false),
+        integer(j, "threads", 1));
   }
 
   /** The relay's own addresses (refused as peers): configured concrete ones plus, for wildcards, every interface address. */
@@ -170,7 +175,8 @@ public record RelayConfig(
         + ", maxAllocationsPerUser=" + maxAllocationsPerUser + ", maxAllocations=" + maxAllocations
         + ", bandwidthBytesPerSecond=" + bandwidthBytesPerSecond + ", allowPeers=" + allowPeers
         + ", unauthRatePerSecond=" + unauthRatePerSecond + ", software=" + software
-        + ", sweepIntervalMillis=" + sweepIntervalMillis + ", legacyChannelRange=" + legacyChannelRange + "]";
+        + ", sweepIntervalMillis=" + sweepIntervalMillis + ", legacyChannelRange=" + legacyChannelRange
+        + ", threads=" + threads + "]";
   }
 
   private static String defaultPublicHost(String relayHost) {

@@ -5,7 +5,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of one relay; updated on its event loop, readable from any thread. */
+/** Counters of one relay; updated on its event loops, readable from any thread. */
 public final class RelayCounters {
   final LongAdder allocationsActive = new LongAdder();
   final LongAdder allocationsCreated = new LongAdder();

@@ -1,52 +1,38 @@
 package io.introducer.relay;
 
-import io.introducer.protocol.Demux;
-import io.introducer.protocol.StunMessage;
-import io.introducer.protocol.StunMethods;
-import io.introducer.protocol.StunParseException;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.datagram.DatagramPacket;
-import io.vertx.core.datagram.DatagramSocket;
-import io.vertx.core.datagram.DatagramSocketOptions;
-import io.vertx.core.net.SocketAddress;
-import java.net.Inet6Address;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A TURN relay over UDP (RFC 8656) with long-term credentials (static users and TURN REST usernames).
- * Config keys are those of {@link RelayConfig#fromJson}. One listening socket; each allocation gets a
- * relayed socket from the port range, created on this verticle's event loop so no packet ever changes
- * threads. Deploy one instance per relay address (the allocation table is per instance).
+ * Config keys are those of {@link RelayConfig#fromJson}. It runs on {@code threads} event loops (one
+ * {@link RelayShard} each): every loop has its own listening socket on the relay port (SO_REUSEPORT when
+ * there are several; the kernel sends a client's datagrams always to the same one), its own allocations
+ * and their relayed sockets, so no packet ever changes threads. Counters, quotas, the port range and
+ * the nonce secret are shared. The sockets are raw netty channels on the Vert.x event loops (see
+ * {@link UdpChannels} for why); run Vert.x with the native transport for epoll's recvmmsg/sendmmsg.
  */
 public final class RelayVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RelayVerticle.class);
-  /**
-   * Vert.x uses receiveBufferSize both as SO_RCVBUF and as the size of netty's per-read buffer; unset,
-   * netty reads at most 2048 bytes and silently truncates larger datagrams. 64 KiB holds any UDP payload.
-   */
-  static final int RECEIVE_BUFFER = 65_536;
+  /** SO_RCVBUF of each relayed socket (memory is used only while datagrams wait; capped by net.core.rmem_max). */
+  static final int RECEIVE_BUFFER = 256 * 1024;
 
   private final Clock clock;
   private final RelayCounters counters = new RelayCounters();
   private volatile RelayConfig relayConfig;
   private volatile int actualPort = -1;
-  private DatagramSocket socket;
-  private AllocationManager allocations;
-  private RequestHandler requests;
-  private DataPlane dataPlane;
-  private TransactionCache cache;
-  private SourceRateLimiter unauthLimiter;
-  private long sweepTimer = -1;
-  private boolean legacyChannels;
+  private volatile List<RelayShard> shards = List.of();
 
   public RelayVerticle() {
     this(Clock.systemUTC());
@@ -66,37 +52,61 @@ public final class RelayVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     relayConfig = cfg;
-    legacyChannels = cfg.legacyChannelRange();
-    dataPlane = new DataPlane(counters);
-    cache = new TransactionCache();
-    unauthLimiter = new SourceRateLimiter(cfg.unauthRatePerSecond());
-    allocations = new AllocationManager(vertx, cfg, counters,
-        new PortPool(cfg.minPort(), cfg.maxPort(), new SecureRandom()), dataPlane::fromPeer);
-    PeerPolicy policy = new PeerPolicy(cfg.allowPeers(), new HashSet<>(cfg.ownAddresses()));
-    Authenticator auth = new Authenticator(cfg, new Nonces(cfg.nonceLifetimeSeconds(), clock), clock);
-    requests = new RequestHandler(cfg, clock, auth, allocations, policy, cache, unauthLimiter, counters, this::send);
-
-    socket = vertx.createDatagramSocket(new DatagramSocketOptions()
-        .setIpV6(IpLiterals.address(cfg.host()) instanceof Inet6Address)
-        .setReceiveBufferSize(RECEIVE_BUFFER));
-    socket.handler(this::onClientPacket);
-    socket.exceptionHandler(e -> log.debug("relay socket: {}", e.toString()));
-    return socket.listen(cfg.port(), cfg.host()).map(s -> {
-      actualPort = s.localAddress().port();
-      dataPlane.mainSocket(s);
-      sweepTimer = vertx.setPeriodic(cfg.sweepIntervalMillis(), t -> sweep());
-      log.info("Relay listening on udp/{}:{} (relay ports {}-{})", cfg.host(), actualPort, cfg.minPort(), cfg.maxPort());
+    VertxInternal vx = (VertxInternal) vertx;
+    List<ContextInternal> contexts = contexts(vx, (ContextInternal) context, cfg.threads());
+    if (contexts.size() < cfg.threads()) {
+      log.warn("relay threads {} > event loops {}: running on {}", cfg.threads(), contexts.size(), contexts.size());
+    }
+    PortPool ports = new PortPool(cfg.minPort(), cfg.maxPort(), new SecureRandom());
+    Quotas quotas = new Quotas(cfg.maxAllocationsPerUser(), cfg.maxAllocations());
+    Nonces nonces = RelayShard.nonces(cfg, clock);
+    List<RelayShard> all = new ArrayList<>();
+    for (ContextInternal c : contexts) {
+      all.add(new RelayShard(vx, c, cfg, clock, counters, ports, quotas, nonces));
+    }
+    shards = List.copyOf(all);
+    boolean reusePort = all.size() > 1;
+    // The first shard binds the configured port (0 = ephemeral), the others join it on the bound port.
+    return all.get(0).start(cfg.port(), reusePort).compose(port -> {
+      List<Future<Integer>> rest = new ArrayList<>();
+      for (RelayShard s : all.subList(1, all.size())) {
+        rest.add(s.start(port, true));
+      }
+      return Future.all(rest).map(port);
+    }).map(port -> {
+      actualPort = port;
+      log.info("Relay listening on udp/{}:{} (relay ports {}-{}, {} event loop{}, {} transport)", cfg.host(), port,
+          cfg.minPort(), cfg.maxPort(), all.size(), all.size() == 1 ? "" : "s",
+          vx.isNativeTransportEnabled() ? "native" : "NIO");
       return null;
     });
   }
 
+  /** This verticle's context, then contexts on other event loops, up to {@code n} distinct loops. */
+  private static List<ContextInternal> contexts(VertxInternal vx, ContextInternal own, int n) {
+    List<ContextInternal> out = new ArrayList<>();
+    out.add(own);
+    List<EventLoop> used = new ArrayList<>();
+    used.add(own.nettyEventLoop());
+    for (EventExecutor e : vx.nettyEventLoopGroup()) {
+      if (out.size() >= n) {
+        break;
+      }
+      if (e instanceof EventLoop loop && !used.contains(loop)) {
+        used.add(loop);
+        out.add(vx.contextBuilder().withEventLoop(loop).withClassLoader(own.classLoader()).build());
+      }
+    }
+    return out;
+  }
+
   @Override
   public Future<?> stop() {
-    if (sweepTimer >= 0) {
-      vertx.cancelTimer(sweepTimer);
+    List<Future<Void>> stopping = new ArrayList<>();
+    for (RelayShard s : shards) {
+      stopping.add(s.stop());
     }
-    Future<Void> relayed = allocations == null ? Future.succeededFuture() : allocations.closeAll();
-    return relayed.eventually(() -> socket == null ? Future.succeededFuture() : socket.close());
+    return Future.join(stopping);
   }
 
   /** The bound listening port (useful with port 0); -1 before the verticle has started. */
@@ -115,76 +125,27 @@ public final class RelayVerticle extends VerticleBase {
     return relayConfig;
   }
 
+  /** Counters of all the relay's event loops together. */
   public RelayCounters counters() {
     return counters;
   }
 
-  /** A snapshot of the live allocations, taken on the relay's event loop. */
+  /** A snapshot of the live allocations, each event loop's taken on that loop. */
   public Future<List<AllocationInfo>> allocations() {
-    if (context == null || allocations == null) {
+    List<RelayShard> all = shards;
+    if (all.isEmpty() || actualPort < 0) {
       return Future.failedFuture(new IllegalStateException("relay not started"));
     }
-    Promise<List<AllocationInfo>> promise = Promise.promise();
-    context.runOnContext(v -> promise.complete(List.copyOf(allocations.snapshot())));
-    return promise.future();
-  }
-
-  private void onClientPacket(DatagramPacket packet) {
-    try {
-      Buffer data = packet.data();
-      if (data.length() == 0) {
-        counters.drop("empty");
-        return;
-      }
-      SocketAddress from = packet.sender();
-      int first = data.getUnsignedByte(0);
-      switch (Demux.classify(first)) {
-        case CHANNEL_DATA -> dataPlane.fromClientChannelData(allocations.get(from), data);
-        case STUN -> onStun(data, from);
-        default -> {
-          if (first >= 0x50 && first <= 0x7F && legacyChannels) {
-            dataPlane.fromClientChannelData(allocations.get(from), data);
-          } else {
-            counters.drop("not-turn");
-          }
-        }
-      }
-    } catch (RuntimeException e) {
-      // A bug, not bad input (bad input is dropped above): keep serving, but say so.
-      counters.drop("internal-error");
-      log.warn("relay packet from {} failed", packet.sender(), e);
+    List<Future<List<AllocationInfo>>> parts = new ArrayList<>();
+    for (RelayShard s : all) {
+      parts.add(s.allocations());
     }
-  }
-
-  private void onStun(Buffer data, SocketAddress from) {
-    StunMessage msg;
-    try {
-      msg = StunMessage.decode(data.getBytes());
-    } catch (StunParseException e) {
-      counters.drop(e.reason());
-      return;
-    }
-    switch (msg.messageClass()) {
-      case REQUEST -> requests.onRequest(msg, from);
-      case INDICATION -> {
-        if (msg.method() == StunMethods.SEND) {
-          dataPlane.fromClientSend(allocations.get(from), msg);
-        } else {
-          counters.drop("unexpected-indication");
-        }
+    return Future.all(parts).map(cf -> {
+      List<AllocationInfo> out = new ArrayList<>();
+      for (int i = 0; i < cf.size(); i++) {
+        out.addAll(cf.<List<AllocationInfo>>resultAt(i));
       }
-      default -> counters.drop("unexpected-response");
-    }
-  }
-
-  private void send(SocketAddress to, Buffer bytes) {
-    socket.send(bytes, to.port(), to.host()).onFailure(e -> counters.drop("send-failed"));
-  }
-
-  private void sweep() {
-    long now = clock.millis();
-    allocations.sweep(now);
-    cache.sweep(now);
-    unauthLimiter.sweep(System.nanoTime());
+      return List.copyOf(out);
+    });
   }
 }

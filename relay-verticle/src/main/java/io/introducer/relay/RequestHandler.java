@@ -8,7 +8,6 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.TransactionId;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.SocketAddress;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,12 +37,12 @@ final class RequestHandler {
   private final TransactionCache cache;
   private final SourceRateLimiter unauthLimiter;
   private final RelayCounters counters;
-  private final BiConsumer<SocketAddress, Buffer> out;
+  private final BiConsumer<InetSocketAddress, Buffer> out;
   private final boolean ipv6;
 
   RequestHandler(RelayConfig config, Clock clock, Authenticator auth, AllocationManager allocations, PeerPolicy policy,
       TransactionCache cache, SourceRateLimiter unauthLimiter, RelayCounters counters,
-      BiConsumer<SocketAddress, Buffer> out) {
+      BiConsumer<InetSocketAddress, Buffer> out) {
     this.config = config;
     this.clock = clock;
     this.auth = auth;
@@ -56,7 +55,7 @@ final class RequestHandler {
     this.ipv6 = allocations.ipv6();
   }
 
-  void onRequest(StunMessage req, SocketAddress from) {
+  void onRequest(StunMessage req, InetSocketAddress from) {
     long now = clock.millis();
     Buffer cached = cache.get(from, req.transactionKey(), now);
     if (cached != null) {
@@ -76,18 +75,17 @@ final class RequestHandler {
     }
   }
 
-  private void binding(StunMessage req, SocketAddress from) {
+  private void binding(StunMessage req, InetSocketAddress from) {
     if (!unauthAllowed(from)) {
       return;
     }
-    InetSocketAddress mapped = new InetSocketAddress(IpLiterals.address(from.host()), from.port());
-    byte[] resp = StunMessage.successFor(req).addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, mapped)
+    byte[] resp = StunMessage.successFor(req).addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, from)
         .fingerprint().encode();
     out.accept(from, Buffer.buffer(resp));
   }
 
-  private void turn(StunMessage req, SocketAddress from, long now) {
-    Authenticator.Outcome outcome = auth.authenticate(req, from.host());
+  private void turn(StunMessage req, InetSocketAddress from, long now) {
+    Authenticator.Outcome outcome = auth.authenticate(req, from.getAddress().getHostAddress());
     if (outcome.refusal() != null) {
       refuse(req, from, outcome.refusal());
       return;
@@ -115,7 +113,7 @@ final class RequestHandler {
   // ---------------------------------------------------------------------------------------------
   // Allocate (RFC 8656 7.2)
 
-  private void allocate(StunMessage req, SocketAddress from, Authenticator.Identity id, long now) {
+  private void allocate(StunMessage req, InetSocketAddress from, Authenticator.Identity id, long now) {
     TransactionId txid = req.transactionKey();
     Allocation existing = allocations.get(from);
     if (existing != null) {
@@ -174,7 +172,7 @@ final class RequestHandler {
       error(req, from, id, ErrorCode.BAD_REQUEST, "Bad Request: malformed LIFETIME");
       return;
     }
-    switch (allocations.admit(id.username())) {
+    switch (allocations.admit(id.username())) { // on OK the quota is taken: create() follows at once
       case QUOTA -> {
         error(req, from, id, ErrorCode.ALLOCATION_QUOTA_REACHED, "Allocation Quota Reached");
         return;
@@ -198,7 +196,7 @@ final class RequestHandler {
       StunMessage.Builder b = StunMessage.successFor(req)
           .addXorAddress(StunAttributes.XOR_RELAYED_ADDRESS, a.relayedAddress)
           .addU32(StunAttributes.LIFETIME, lifetime)
-          .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, new InetSocketAddress(IpLiterals.address(from.host()), from.port()))
+          .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, from)
           .addString(StunAttributes.SOFTWARE, config.software());
       a.allocateResponse = reply(req, from, id, b, 0);
       log.debug("allocation {} for {} at {} ({} s)", a.relayedAddress, id.username(), from, lifetime);
@@ -208,7 +206,7 @@ final class RequestHandler {
   // ---------------------------------------------------------------------------------------------
   // Refresh (RFC 8656 7.3)
 
-  private void refresh(StunMessage req, SocketAddress from, Authenticator.Identity id, long now) {
+  private void refresh(StunMessage req, InetSocketAddress from, Authenticator.Identity id, long now) {
     Allocation a = owned(req, from, id);
     if (a == null) {
       return;
@@ -235,7 +233,7 @@ final class RequestHandler {
   // ---------------------------------------------------------------------------------------------
   // CreatePermission (RFC 8656 section 10)
 
-  private void createPermission(StunMessage req, SocketAddress from, Authenticator.Identity id, long now) {
+  private void createPermission(StunMessage req, InetSocketAddress from, Authenticator.Identity id, long now) {
     Allocation a = owned(req, from, id);
     if (a == null) {
       return;
@@ -279,7 +277,7 @@ final class RequestHandler {
   // ---------------------------------------------------------------------------------------------
   // ChannelBind (RFC 8656 section 11)
 
-  private void channelBind(StunMessage req, SocketAddress from, Authenticator.Identity id, long now) {
+  private void channelBind(StunMessage req, InetSocketAddress from, Authenticator.Identity id, long now) {
     Allocation a = owned(req, from, id);
     if (a == null) {
       return;
@@ -309,7 +307,7 @@ final class RequestHandler {
       error(req, from, id, ErrorCode.BAD_REQUEST, "Bad Request: peer is bound to another channel");
       return;
     }
-    boolean newPermission = !a.permissions.containsKey(peer.getAddress().getHostAddress());
+    boolean newPermission = !a.permissions.containsKey(peer.getAddress());
     if (newPermission && a.permissions.size() >= Allocation.MAX_PERMISSIONS) {
       error(req, from, id, ErrorCode.INSUFFICIENT_CAPACITY, "Insufficient Capacity: too many permissions");
       return;
@@ -328,7 +326,7 @@ final class RequestHandler {
   // Shared checks and answers
 
   /** The caller's active allocation, or null after answering 437 (none) or 441 (someone else's). */
-  private Allocation owned(StunMessage req, SocketAddress from, Authenticator.Identity id) {
+  private Allocation owned(StunMessage req, InetSocketAddress from, Authenticator.Identity id) {
     Allocation a = allocations.get(from);
     if (a == null || a.state != Allocation.State.ACTIVE) {
       error(req, from, id, ErrorCode.ALLOCATION_MISMATCH, "Allocation Mismatch");
@@ -342,7 +340,7 @@ final class RequestHandler {
   }
 
   /** Family and policy check of a peer address; answers 443 or 403 and returns false when refused. */
-  private boolean peerAcceptable(StunMessage req, SocketAddress from, Authenticator.Identity id, InetSocketAddress peer) {
+  private boolean peerAcceptable(StunMessage req, InetSocketAddress from, Authenticator.Identity id, InetSocketAddress peer) {
     InetAddress addr = peer.getAddress();
     if ((addr instanceof Inet6Address) != ipv6) {
       error(req, from, id, PEER_ADDRESS_FAMILY_MISMATCH, "Peer Address Family Mismatch");
@@ -371,8 +369,8 @@ final class RequestHandler {
     return Math.max(Math.min(requested, config.maxLifetimeSeconds()), config.defaultLifetimeSeconds());
   }
 
-  private boolean unauthAllowed(SocketAddress from) {
-    switch (unauthLimiter.take(from.host(), System.nanoTime())) {
+  private boolean unauthAllowed(InetSocketAddress from) {
+    switch (unauthLimiter.take(from.getAddress().getHostAddress(), System.nanoTime())) {
       case ALLOW:
         return true;
       case RATE_EXCEEDED:
@@ -384,19 +382,19 @@ final class RequestHandler {
     }
   }
 
-  private void refuse(StunMessage req, SocketAddress from, Authenticator.Refusal r) {
+  private void refuse(StunMessage req, InetSocketAddress from, Authenticator.Refusal r) {
     if (r.failure()) {
       counters.authFailures.increment();
     }
     if (!unauthAllowed(from)) {
       return;
     }
-    String nonce = r.code() == ErrorCode.BAD_REQUEST ? null : auth.nonceFor(from.host());
+    String nonce = r.code() == ErrorCode.BAD_REQUEST ? null : auth.nonceFor(from.getAddress().getHostAddress());
     sendError(req, from, r.code(), r.reason(), config.realm(), nonce);
   }
 
   /** An unauthenticated error answer: ERROR-CODE, REALM and NONCE when given, FINGERPRINT; nothing more. */
-  private void sendError(StunMessage req, SocketAddress from, int code, String reason, String realm, String nonce) {
+  private void sendError(StunMessage req, InetSocketAddress from, int code, String reason, String realm, String nonce) {
     StunMessage.Builder b = StunMessage.errorFor(req, code, reason);
     if (realm != null) {
       b.addString(StunAttributes.REALM, realm);
@@ -408,12 +406,12 @@ final class RequestHandler {
     out.accept(from, Buffer.buffer(b.fingerprint().encode()));
   }
 
-  private void error(StunMessage req, SocketAddress from, Authenticator.Identity id, int code, String reason) {
+  private void error(StunMessage req, InetSocketAddress from, Authenticator.Identity id, int code, String reason) {
     reply(req, from, id, StunMessage.errorFor(req, code, reason), code);
   }
 
   /** Signs with the request's key and integrity kind(s), adds FINGERPRINT, caches, sends; returns the bytes. */
-  private Buffer reply(StunMessage req, SocketAddress from, Authenticator.Identity id, StunMessage.Builder b, int errorCode) {
+  private Buffer reply(StunMessage req, InetSocketAddress from, Authenticator.Identity id, StunMessage.Builder b, int errorCode) {
     if (id.sha1()) {
       b.integrity(id.key());
     }

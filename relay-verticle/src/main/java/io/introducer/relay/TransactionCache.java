@@ -2,7 +2,6 @@ package io.introducer.relay;
 
 import io.introducer.protocol.TransactionId;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.net.SocketAddress;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,7 +16,8 @@ final class TransactionCache {
   static final long TTL_MILLIS = 40_000;
   static final int MAX_ENTRIES = 100_000;
 
-  private record Key(SocketAddress client, TransactionId txid) {}
+  /** {@code client} is any address value with equals/hashCode (the relay uses InetSocketAddress). */
+  private record Key(Object client, TransactionId txid) {}
 
   private record Entry(Buffer response, long expiresAt) {}
 
@@ -33,12 +33,12 @@ final class TransactionCache {
   }
 
   /** The cached response, or null. */
-  Buffer get(SocketAddress client, TransactionId txid, long nowMillis) {
+  Buffer get(Object client, TransactionId txid, long nowMillis) {
     Entry e = entries.get(new Key(client, txid));
     return e == null || e.expiresAt <= nowMillis ? null : e.response;
   }
 
-  void put(SocketAddress client, TransactionId txid, Buffer response, long nowMillis) {
+  void put(Object client, TransactionId txid, Buffer response, long nowMillis) {
     Key key = new Key(client, txid);
     entries.remove(key); // re-inserted at the tail so expiry order stays insertion order
     if (entries.size() >= maxEntries) {

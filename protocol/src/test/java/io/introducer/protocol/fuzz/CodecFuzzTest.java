@@ -7,7 +7,9 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunParseException;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
+import io.introducer.protocol.rendezvous.PeerTokens;
 import io.introducer.protocol.rendezvous.PunchParams;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -76,6 +78,69 @@ class CodecFuzzTest {
       ChannelData.decode(data, 0, data.length);
     } catch (StunParseException expected) {
       // refused, as it should be for malformed input
+    }
+  }
+
+  /** NAT-PROFILE: null or a profile that re-encodes to the same 8 bytes (byte 5 reserved, written as zero). */
+  @FuzzTest(maxDuration = "10s")
+  void natProfileDecode(byte[] data) {
+    NatProfile p = NatProfile.decode(data);
+    if (p == null) {
+      return;
+    }
+    byte[] again = p.encode();
+    byte[] expected = data.clone();
+    expected[5] = 0;
+    if (!Arrays.equals(again, expected) || !p.equals(NatProfile.decode(again))) {
+      throw new AssertionError("NAT-PROFILE does not round-trip: " + Arrays.toString(data) + " -> " + p);
+    }
+    p.summary();
+    p.toString();
+  }
+
+  /** PUNCH-PARAMS: null or parameters that re-encode to the same first 6 bytes. */
+  @FuzzTest(maxDuration = "10s")
+  void punchParamsDecode(byte[] data) {
+    PunchParams p = PunchParams.decode(data);
+    if (p == null) {
+      return;
+    }
+    if (!Arrays.equals(Arrays.copyOf(p.encode(), 6), Arrays.copyOf(data, 6)) || !p.equals(PunchParams.decode(p.encode()))) {
+      throw new AssertionError("PUNCH-PARAMS does not round-trip: " + Arrays.toString(data) + " -> " + p);
+    }
+  }
+
+  /**
+   * CANDIDATE: the first 12 bytes are the transaction id, the rest the value. Null, or a candidate that re-encodes
+   * under the same transaction id to a value that decodes to it again.
+   */
+  @FuzzTest(maxDuration = "10s")
+  void candidateDecode(byte[] data) {
+    if (data.length < 12) {
+      return;
+    }
+    byte[] tx = Arrays.copyOf(data, 12);
+    Candidate c = Candidate.decode(Arrays.copyOfRange(data, 12, data.length), tx);
+    if (c == null) {
+      return;
+    }
+    if (!c.equals(Candidate.decode(c.encode(tx), tx))) {
+      throw new AssertionError("CANDIDATE does not round-trip: " + c);
+    }
+    c.toString();
+  }
+
+  /** Peer tokens as text from a client's config: parsed or refused with IllegalArgumentException, nothing else. */
+  @FuzzTest(maxDuration = "10s")
+  void peerTokenParse(byte[] data) {
+    PeerTokens.Token t;
+    try {
+      t = PeerTokens.parse(new String(data, StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException refused) {
+      return;
+    }
+    if (t.expiryEpochSeconds() <= 0 || t.key().length != 32) {
+      throw new AssertionError("accepted a malformed token: " + t);
     }
   }
 }
