@@ -208,9 +208,9 @@ public record IntroducerConfig(
         apps(j.getValue("apps")),
         integer(j, "alternatePort", defaultAlternatePort(port)),
         alternateDefaulted,
-        string(j, "alternateHost", null),
-        string(j, "publicHost", null),
-        string(j, "host6", null),
+        optionalAddress(j, "alternateHost"),
+        optionalAddress(j, "publicHost"),
+        optionalAddress(j, "host6"),
         punchParams(j.getValue("punchParams")),
         integer(j, "predictionWindow", DEFAULT_PREDICTION_WINDOW),
         relay(j.getValue("relay")),
@@ -309,6 +309,12 @@ public record IntroducerConfig(
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  /** An optional address: absent and "" (how conf/node.json writes an unset one) both mean none. */
+  private static String optionalAddress(JsonObject j, String key) {
+    Object v = j.getValue(key);
+    return v instanceof String str && str.isBlank() ? null : string(j, key, null);
   }
 
   private static String string(JsonObject j, String key, String def) {

@@ -103,4 +103,29 @@ class KernelNatIT {
     assertThat(alice.await("\"event\":\"message\"", 20)).contains("via-relay");
     assertThat(alice.waitFor(20)).isZero();
   }
+
+  @Test
+  void easyToHardConnectsDirectlyByTheBirthdayTechnique() throws Exception {
+    Host easy = lab.addHost(lab.addRouter(NatType.EASY));
+    Host hard = lab.addHost(lab.addRouter(NatType.HARD));
+    Proc bob = lab.peer(hard, "--id", "bob", "listen");
+    bob.await("\"event\":\"registered\"", 30);
+    Proc alice = lab.peer(easy, "--id", "alice", "connect", "bob", "--send", "birthday", "--timeout", "30");
+    String connected = alice.await("\"event\":\"connected\"", 35);
+    assertThat(connected).contains("\"path\":\"direct\"").contains("\"strategy\":\"birthday\"");
+    assertThat(alice.await("\"event\":\"message\"", 20)).contains("birthday");
+    assertThat(alice.waitFor(20)).isZero();
+  }
+
+  @Test
+  void netcheckClassifiesMasqueradeAsModerateAndRandomFullyAsStrict() throws Exception {
+    Proc easy = lab.peer(lab.addHost(lab.addRouter(NatType.EASY)), "netcheck");
+    String e = easy.await("\"summary\"", 30);
+    assertThat(e).contains("\"mapping\":\"EIM\"").contains("\"filtering\":\"APDF\"")
+        .contains("\"summary\":\"moderate\"");
+    Proc hard = lab.peer(lab.addHost(lab.addRouter(NatType.HARD)), "netcheck");
+    String h = hard.await("\"summary\"", 30);
+    assertThat(h).contains("\"mapping\":\"APDM\"").contains("\"allocation\":\"random\"")
+        .contains("\"summary\":\"strict\"");
+  }
 }

@@ -167,6 +167,7 @@ final class NatLab implements AutoCloseable {
   Proc startNode(Map<String, String> env) throws IOException, InterruptedException {
     Map<String, String> all = new java.util.HashMap<>(Map.of(
         "INTRODUCER_NODE_BIND_HOST", PUBLIC_IP,
+        "INTRODUCER_INTRODUCER_ALTERNATE_HOST", ALTERNATE_IP,
         "INTRODUCER_CLUSTER_ENABLED", "false",
         "INTRODUCER_HTTP_HOST", "127.0.0.1"));
     all.putAll(env);
