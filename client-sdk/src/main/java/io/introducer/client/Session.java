@@ -145,6 +145,11 @@ final class Session {
     return intro;
   }
 
+  /** Nanoseconds since this session started (its CONNECT or INTRODUCE). */
+  long ageNanos() {
+    return ClientRuntime.nowNanos() - startNanos;
+  }
+
   boolean isInitiator() {
     return intro.role() == Rendezvous.ROLE_INITIATOR;
   }

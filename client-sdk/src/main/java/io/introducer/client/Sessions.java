@@ -231,6 +231,12 @@ final class Sessions implements Session.Owner {
       attempt.superseded = true;
       adopted.addAll(attempt.waiters);
       policy = attempt.policy;
+    } else if (existing != null && existing.isOpen() && existing.isInitiator() && !peerWins
+        && existing.ageNanos() < intro.punchWindow().toNanos()) {
+      // The peer's half of a crossed connect, arriving after ours already opened: ours wins, as it does while
+      // both are punching.
+      retire(id);
+      return true;
     } else if (existing != null && existing.isOpen()) {
       existing.close("replaced by a new session", true); // the peer lost its channel and connects anew
     } else if (existing != null) {

@@ -104,7 +104,9 @@ final class AllocationManager {
     UdpChannels.bind(vertx, loop, new InetSocketAddress(relayBindAny.getAddress(), port), false,
         RelayVerticle.RECEIVE_BUFFER, recv, new PeerSocketHandler(a)).onComplete(ar -> {
           if (ar.succeeded() && !closed && a.state == Allocation.State.PENDING) {
-            a.relay = new Flusher.Target(ar.result());
+            // Sent at once: a relayed socket rarely has two datagrams in one loop iteration, so waiting for the
+            // end of the iteration would only add latency.
+            a.relay = new Flusher.Target(ar.result(), 1);
             a.relayPort = port;
             a.relayedAddress = new InetSocketAddress(publicAddress, port);
             a.state = Allocation.State.ACTIVE;

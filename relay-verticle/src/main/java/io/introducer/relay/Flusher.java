@@ -6,20 +6,26 @@ import io.netty.channel.socket.DatagramPacket;
 import java.util.Arrays;
 
 /**
- * Flushes the sockets of one event loop once per loop iteration instead of once per datagram. Writes
- * are queued; the first one of an iteration schedules this task, which netty runs after the I/O events
- * of the iteration have been handled. A socket that got several datagrams sends them with one
- * sendmmsg. Write failures reach the channel's pipeline as exceptions (void promises: nothing is
- * allocated per datagram to track them). Confined to its event loop.
+ * Flushes the sockets of one event loop in batches instead of once per datagram. Writes are queued; a
+ * socket is flushed as soon as {@link Target#batch} datagrams wait on it, and whatever is left at the
+ * end of the loop iteration (the first queued write schedules this task, which netty runs after the I/O
+ * events of the iteration). A socket with several datagrams waiting sends them with one sendmmsg; the
+ * batch bounds how long the first of them waits for the iteration to end. Write failures reach the
+ * channel's pipeline as exceptions (void promises: nothing is allocated per datagram to track them).
+ * Confined to its event loop.
  */
 final class Flusher implements Runnable {
-  /** A socket with its "already queued for this iteration" flag. */
+  /** A socket, how many datagrams it sends at once, and what waits on it. */
   static final class Target {
     final Channel channel;
+    /** Datagrams that trigger a flush at once: 1 = never wait, else at most one sendmmsg's worth waits. */
+    final int batch;
     boolean queued;
+    int waiting;
 
-    Target(Channel channel) {
+    Target(Channel channel, int batch) {
       this.channel = channel;
+      this.batch = batch;
     }
   }
 
@@ -34,7 +40,15 @@ final class Flusher implements Runnable {
 
   /** Queues {@code packet} on {@code t}; it leaves at the end of this loop iteration. */
   void write(Target t, DatagramPacket packet) {
+    if (t.batch <= 1) {
+      t.channel.writeAndFlush(packet, t.channel.voidPromise());
+      return;
+    }
     t.channel.write(packet, t.channel.voidPromise());
+    if (++t.waiting >= t.batch) {
+      t.waiting = 0;
+      t.channel.flush();
+    }
     if (t.queued) {
       return;
     }
@@ -58,6 +72,7 @@ final class Flusher implements Runnable {
       Target t = pending[i];
       pending[i] = null;
       t.queued = false;
+      t.waiting = 0;
       t.channel.flush();
     }
   }

@@ -88,7 +88,7 @@ final class RelayShard {
     InetSocketAddress local = new InetSocketAddress(IpLiterals.address(config.host()), port);
     return UdpChannels.bind(vertx, loop, local, reusePort, LISTEN_RECEIVE_BUFFER, recv, new ClientSocketHandler())
         .map(ch -> {
-          main = new Flusher.Target(ch);
+          main = new Flusher.Target(ch, UdpChannels.BATCH);
           dataPlane.mainSocket(main);
           sweepTimer = context.setPeriodic(config.sweepIntervalMillis(), t -> sweep());
           return ((InetSocketAddress) ch.localAddress()).getPort();
