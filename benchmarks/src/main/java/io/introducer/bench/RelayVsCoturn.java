@@ -239,11 +239,25 @@ public final class RelayVsCoturn {
     line(row("coturn " + version() + " (turnserver)", c, nc));
     line(row("introducer relay (" + threads + " event loops)", o, no));
     if (c != null && o != null) {
-      line(String.format(Locale.ROOT, "| **ratio ours / coturn** | **%.2f** | %s | %.2f | | %s | |",
+      line(String.format(Locale.ROOT, "| **ratio ours / coturn** | **%.2f** | %s | %.2f | | | |",
           (double) o.sessions() / c.sessions(),
           nc != null && no != null ? String.format(Locale.ROOT, "%.2f", (double) no.sessions() / nc.sessions()) : "-",
-          o.sustained() / c.sustained(),
-          ratio(o.probe().p50Micros(), c.probe().p50Micros()) + " / " + ratio(o.probe().p99Micros(), c.probe().p99Micros())));
+          o.sustained() / c.sustained()));
+    }
+    if (c != null) {
+      // Added latency compared at the same load: coturn's loss-free rate.
+      Step same = null;
+      for (Step s : all) {
+        if (s.server().equals("ours") && s.sessions() == c.sessions() && s.lossFree()) {
+          same = s;
+        }
+      }
+      line("");
+      line(same == null || same.probe() == null || c.probe() == null
+          ? "Latency at coturn's loss-free rate: ours has no loss-free step at " + c.sessions() * 1000 + " rt/s."
+          : String.format(Locale.ROOT, "Latency at coturn's loss-free rate (%,d rt/s), probe p50 / p99: coturn %s µs, ours %s µs;"
+              + " uclient average: coturn %.2f ms, ours %.2f ms.", c.sessions() * 1000, probe(c.probe()), probe(same.probe()),
+              c.avgRttMs(), same.avgRttMs()));
     }
     line("");
     line("Every step:");

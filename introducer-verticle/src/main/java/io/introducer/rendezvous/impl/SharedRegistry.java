@@ -64,9 +64,10 @@ public final class SharedRegistry implements Registry {
     Registration shared = decode(store.get(k));
     Registration mine = own.get(k);
     if (shared != null && !nodeId.equals(shared.owner())
-        && (mine == null || !shared.registeredAt().isBefore(mine.registeredAt()))) {
+        && (mine == null || shared.registeredAt().toEpochMilli() >= mine.registeredAt().toEpochMilli())) {
       // The peer registered with another node since: that node now delivers to it. (Writes to the store are
-      // asynchronous, so a record older than ours is one our own publication has not replaced yet.)
+      // asynchronous, so a record older than ours is one our own publication has not replaced yet. Records carry
+      // milliseconds, hence the comparison in milliseconds.)
       own.remove(k);
       publishedUntil.remove(k);
       return Optional.of(shared);
