@@ -167,7 +167,8 @@ public final class IntroducerNode {
     String nodeName = config.section("node").getString("id", "");
     String httpAddress = httpPortSetting == 0 ? "" : (httpHost.contains(":") ? "[" + httpHost + "]" : httpHost)
         + ":" + httpPortSetting;
-    VertxOptions options = new VertxOptions().setMetricsOptions(metrics.vertxOptions());
+    // Native epoll: the relay's and introducer's UDP hot paths read with recvmmsg (falls back to NIO elsewhere).
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics.vertxOptions()).setPreferNativeTransport(true);
     VertxBuilder builder = Vertx.builder().withMetrics(metrics.vertxMetricsFactory());
     Future<Vertx> started;
     if (cluster.getBoolean("enabled", true)) {
