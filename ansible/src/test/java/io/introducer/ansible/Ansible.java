@@ -2,6 +2,7 @@ package io.introducer.ansible;
 
 import static org.assertj.core.api.Assertions.fail;
 
+import io.vertx.core.json.Json;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -175,66 +176,9 @@ final class Ansible {
     return out;
   }
 
-  /** A compact JSON encoding of maps, lists, strings, numbers and booleans (for --extra-vars files). */
-  static String toJson(Object value) {
-    StringBuilder sb = new StringBuilder();
-    writeJson(sb, value);
-    return sb.toString();
-  }
-
-  private static void writeJson(StringBuilder sb, Object value) {
-    if (value == null) {
-      sb.append("null");
-    } else if (value instanceof Map<?, ?> map) {
-      sb.append('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : map.entrySet()) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        writeJson(sb, String.valueOf(e.getKey()));
-        sb.append(':');
-        writeJson(sb, e.getValue());
-      }
-      sb.append('}');
-    } else if (value instanceof List<?> list) {
-      sb.append('[');
-      for (int i = 0; i < list.size(); i++) {
-        if (i > 0) {
-          sb.append(',');
-        }
-        writeJson(sb, list.get(i));
-      }
-      sb.append(']');
-    } else if (value instanceof Number || value instanceof Boolean) {
-      sb.append(value);
-    } else {
-      String s = value.toString();
-      sb.append('"');
-      for (char c : s.toCharArray()) {
-        switch (c) {
-          case '"' -> sb.append("\\\"");
-          case '\\' -> sb.append("\\\\");
-          case '\n' -> sb.append("\\n");
-          case '\r' -> sb.append("\\r");
-          case '\t' -> sb.append("\\t");
-          default -> {
-            if (c < 0x20) {
-              sb.append(String.format("\\u%04x", (int) c));
-            } else {
-              sb.append(c);
-            }
-          }
-        }
-      }
-      sb.append('"');
-    }
-  }
-
   /** Writes {@code vars} as a JSON file for {@code --extra-vars @file}. */
   static Path writeVars(Path file, Map<String, Object> vars) throws IOException {
-    Files.writeString(file, toJson(vars), StandardCharsets.UTF_8);
+    Files.writeString(file, Json.encode(vars), StandardCharsets.UTF_8);
     return file;
   }
 
