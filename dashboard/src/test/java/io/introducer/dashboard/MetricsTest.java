@@ -65,6 +65,7 @@ class MetricsTest {
     assertThat(value(text, "introducer_packets_total{direction=\"out\"}")).isGreaterThanOrEqualTo(4);
     assertThat(value(text, "introducer_drops_total{reason=\"not-stun\"}")).isEqualTo(1);
     assertThat(value(text, "introducer_registered_peers")).isEqualTo(2);
+    assertThat(value(text, "introducer_change_requests_total{outcome=\"forwarded\"}")).isZero(); // single node
     assertThat(value(text, "introducer_sessions{state=\"connected-direct\",strategy=\"simultaneous\"}")).isEqualTo(1);
     assertThat(value(text, "introducer_sessions{state=\"pending\",strategy=\"simultaneous\"}")).isZero();
     // Vert.x's own meters come through the same registry. (The UDP sockets are raw Netty channels for speed, so

@@ -102,7 +102,7 @@ final class Dispatcher {
     switch (m.method()) {
       case StunMethods.BINDING -> binding(m, from, local);
       case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.CONNECT, StunMethods.RESULT,
-          StunMethods.DEREGISTER, StunMethods.UPDATE -> {
+          StunMethods.DEREGISTER, StunMethods.UPDATE, StunMethods.RELAY_REQUEST -> {
         if (local.primary()) {
           peerRequests.handle(m, from);
         } else {

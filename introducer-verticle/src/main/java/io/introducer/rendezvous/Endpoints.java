@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The UDP sockets of one introducer (docs/PROTOCOL.md section 6). Group 0 is in the family of {@code host}: the
  * primary socket IP1:P1, and as configured IP1:P2 ({@code alternatePort}), IP2:P1 and IP2:P2
- * ({@code alternateHost}). Group 1, when {@code host6} is set, is a second primary socket on IPv6 (and its
- * alternate port). Primary sockets serve everything; the others answer Binding only, for RFC 5780 tests.
+ * ({@code alternateHost}). Without {@code alternateHost}, a clustered node's IP2:P1 and IP2:P2 are its partner
+ * node's primary socket and alternate port ({@link #partner}): answers "sent" from them are handed to that node.
+ * Group 1, when {@code host6} is set, is a second primary socket on IPv6 (and its alternate port). Primary sockets
+ * serve everything; the others answer Binding only, for RFC 5780 tests.
  * Event-loop confined once listening; the port accessors may be read from any thread.
  *
  * <p>The sockets are netty channels on the verticle's event loop ({@link UdpChannel}); plain Binding requests are
@@ -39,6 +41,12 @@ final class Endpoints implements Outbound {
     void receive(Endpoint local, DatagramPacket packet);
   }
 
+  /** Hands a Binding answer to the RFC 5780 partner to send from its primary socket or alternate port. */
+  @FunctionalInterface
+  interface Forwarder {
+    void forward(DiscoveryPartners.Partner partner, boolean alternatePort, byte[] datagram, InetSocketAddress to);
+  }
+
   /** One listening socket and what Binding responses sent from it say about it. */
   final class Endpoint {
     final int group;
@@ -49,13 +57,30 @@ final class Endpoints implements Outbound {
     private String host;
     /** The address clients reach this socket at, or null when unknown (bound to a wildcard without publicHost). */
     private InetSocketAddress advertised;
-    private byte[] responseOrigin;
-    private byte[] otherAddress;
+    /** Volatile: read by every lane's event loop (the fast path), set once every socket is bound. */
+    private volatile byte[] responseOrigin;
+    private volatile byte[] otherAddress;
+    /** The Binding fast path of each lane of {@link #socket} (it keeps a CRC: one per event loop). */
+    private BindingFastPath[] fastPaths;
+    /** Set when this is a socket of the RFC 5780 partner node, not ours: what is sent "from" it is forwarded. */
+    private DiscoveryPartners.Partner partner;
+    private Forwarder forwarder;
 
     private Endpoint(int group, boolean alternateIp, boolean alternatePort) {
       this.group = group;
       this.alternateIp = alternateIp;
       this.alternatePort = alternatePort;
+    }
+
+    /** The partner's primary socket or alternate port, as this node's IP2:P1 or IP2:P2 (group 0). */
+    private Endpoint(DiscoveryPartners.Partner partner, boolean alternatePort, Forwarder forwarder) {
+      this(0, true, alternatePort);
+      this.partner = partner;
+      this.forwarder = forwarder;
+      this.bound = alternatePort ? partner.alternate() : partner.primary();
+      this.host = bound.getAddress().getHostAddress();
+      this.advertised = bound;
+      this.responseOrigin = StunAddress.encodePlain(bound);
     }
 
     /** Rendezvous methods are served on primary sockets only. */
@@ -81,16 +106,22 @@ final class Endpoints implements Outbound {
       return advertised;
     }
 
+    /** Sends from this socket; a partner's socket: hands the datagram to the partner, which sends it from there. */
     void send(byte[] datagram, InetSocketAddress to) {
+      if (partner != null) {
+        forwarder.forward(partner, alternatePort, datagram, to);
+        return;
+      }
       counters.packetsOut.increment();
       socket.send(datagram, to);
     }
 
     /**
-     * A datagram arrived: charged to its source first (the cheapest place to drop a flood: nothing copied or
-     * dispatched yet), then plain Bindings are answered here, the rest goes to the receiver on the verticle's context.
+     * A datagram arrived on {@code lane}'s event loop: charged to its source first (the cheapest place to drop a
+     * flood: nothing copied or dispatched yet), then plain Bindings are answered here, on that loop and from that
+     * lane; the rest goes to the receiver on the verticle's context (a hop when the lane is on another loop).
      */
-    private void receive(io.netty.channel.socket.DatagramPacket packet) {
+    private void receive(UdpChannel.Lane lane, io.netty.channel.socket.DatagramPacket packet) {
       InetSocketAddress from = packet.sender();
       ByteBuf data = packet.content();
       if (!limits.admit(from, data.readableBytes())) {
@@ -99,7 +130,7 @@ final class Endpoints implements Outbound {
       }
       ByteBuf answer = null;
       try {
-        answer = fastPath.answer(data, from, responseOrigin, otherAddress, socket.alloc());
+        answer = fastPaths[lane.index].answer(data, from, responseOrigin, otherAddress, lane.alloc());
       } catch (RuntimeException e) {
         log.error("Bug in the Binding fast path for a datagram from {}", from, e);
       }
@@ -111,11 +142,15 @@ final class Endpoints implements Outbound {
         }
         counters.bindings.increment();
         counters.packetsOut.increment();
-        socket.send(answer, from);
+        lane.send(answer, from);
         return;
       }
       DatagramPacket p = new Packet(SocketAddress.inetSocketAddress(from), Buffer.buffer(ByteBufUtil.getBytes(data)));
-      context.dispatch(p, x -> receiver.receive(this, x));
+      if (context.nettyEventLoop().inEventLoop()) {
+        context.dispatch(p, x -> receiver.receive(this, x));
+      } else {
+        context.runOnContext(v -> receiver.receive(this, p)); // the rendezvous state lives on the verticle's context
+      }
     }
 
     String role() {
@@ -132,9 +167,12 @@ final class Endpoints implements Outbound {
   private final IntroducerCounters counters;
   private final RateLimits limits;
   private ContextInternal context;
-  private BindingFastPath fastPath;
   /** [group][alternate IP][alternate port]; null where nothing listens. */
   private final Endpoint[][][] slots = new Endpoint[2][2][2];
+  /** The RFC 5780 partner's primary socket and alternate port, standing in for IP2:P1 and IP2:P2; null: none. */
+  private volatile Endpoint[] partnerSockets;
+  /** Whether RESPONSE-ORIGIN and OTHER-ADDRESS have been filled in (every socket bound). */
+  private boolean advertised;
   private final List<Endpoint> all = new ArrayList<>();
   private IntroducerConfig config;
   private Receiver receiver;
@@ -154,12 +192,13 @@ final class Endpoints implements Outbound {
     this.config = cfg;
     this.receiver = receiver;
     this.context = (ContextInternal) vertx.getOrCreateContext();
-    this.fastPath = new BindingFastPath(cfg.software());
     boolean ephemeral = cfg.port() == 0 || cfg.alternatePort() == 0;
     return attempt(ephemeral ? BIND_ATTEMPTS : 1).onSuccess(v -> {
       advertise();
       for (Endpoint e : all) {
-        log.info("Introducer listening on udp/{}:{} ({})", hostText(e.host), e.port(), e.role());
+        int lanes = e.socket.lanes();
+        log.info("Introducer listening on udp/{}:{} ({}{})", hostText(e.host), e.port(), e.role(),
+            lanes > 1 ? ", " + lanes + " event loops" : "");
       }
     });
   }
@@ -214,7 +253,14 @@ final class Endpoints implements Outbound {
     // A host name (not an IP literal) is looked up off the event loop, as Vert.x's sockets did.
     Future<InetAddress> address = literal != null ? Future.succeededFuture(literal)
         : vertx.executeBlocking(() -> InetAddress.getByName(host), false);
-    return address.compose(a -> UdpChannel.bind(context, new InetSocketAddress(a, port), e::receive, err -> {
+    // Primary sockets are read on config.threads() event loops (SO_REUSEPORT); the RFC 5780 ones see little traffic.
+    int lanes = e.primary() ? config.threads() : 1;
+    // Made before any lane reads (registering a channel on its loop publishes them to that loop).
+    e.fastPaths = new BindingFastPath[lanes];
+    for (int i = 0; i < lanes; i++) {
+      e.fastPaths[i] = new BindingFastPath(config.software());
+    }
+    return address.compose(a -> UdpChannel.bind(context, lanes, new InetSocketAddress(a, port), e::receive, err -> {
       // Datagrams are sent with void promises: a failed send is reported here.
       counters.drop("send-failed");
       log.debug("UDP socket {}: {}", e.bound, err.toString());
@@ -243,21 +289,74 @@ final class Endpoints implements Outbound {
         e.responseOrigin = StunAddress.encodePlain(e.advertised);
       }
     }
+    advertised = true;
+    otherAddresses();
+  }
+
+  /**
+   * OTHER-ADDRESS of every socket (RFC 5780 7.4): the one with the other IP, if any (ours, or the partner's), and the
+   * other port, if any (the partner always has both).
+   */
+  private void otherAddresses() {
+    Endpoint[] remote = partnerSockets;
     for (Endpoint e : all) {
-      boolean flipIp = slots[e.group][1][0] != null || slots[e.group][1][1] != null;
-      boolean flipPort = slots[e.group][0][1] != null;
+      boolean flipIp = slots[e.group][1][0] != null || slots[e.group][1][1] != null || e.group == 0 && remote != null;
+      boolean flipPort = slots[e.group][0][1] != null || e.group == 0 && remote != null;
       Endpoint other = flipIp || flipPort ? changed(e, flipIp, flipPort) : null;
-      if (other != null && other != e && other.advertised != null) {
-        e.otherAddress = StunAddress.encodePlain(other.advertised);
-      }
+      e.otherAddress = other != null && other != e && other.advertised != null
+          ? StunAddress.encodePlain(other.advertised) : null;
     }
   }
 
-  /** The socket a CHANGE-REQUEST received on {@code from} asks to answer from, or null when there is none. */
+  /**
+   * The socket a CHANGE-REQUEST received on {@code from} asks to answer from, or null when there is none. Without a
+   * second IP of our own, the other IP is the partner's ({@link #partner}), when there is one.
+   */
   Endpoint changed(Endpoint from, boolean changeIp, boolean changePort) {
     boolean ip = from.alternateIp ^ changeIp;
     boolean port = from.alternatePort ^ changePort;
-    return slots[from.group][ip ? 1 : 0][port ? 1 : 0];
+    Endpoint local = slots[from.group][ip ? 1 : 0][port ? 1 : 0];
+    Endpoint[] remote = partnerSockets;
+    if (local == null && ip && from.group == 0 && remote != null) {
+      return remote[port ? 1 : 0];
+    }
+    return local;
+  }
+
+  /**
+   * Makes {@code partner} (null: none) this node's second IP for RFC 5780 (docs/PROTOCOL.md section 6): OTHER-ADDRESS
+   * names its sockets, and what CHANGE-REQUEST asks to send from its IP is handed to {@code via}. Ignored when this
+   * node has an {@code alternateHost} of its own or no concrete address of its own. Called on the verticle's context;
+   * the Binding fast path of every event loop sees the new OTHER-ADDRESS values (volatile).
+   */
+  void partner(DiscoveryPartners.Partner partner, Forwarder via) {
+    if (slots[0][1][0] != null || slots[0][1][1] != null || slots[0][0][0] == null) {
+      return;
+    }
+    partnerSockets = partner == null ? null
+        : new Endpoint[] {new Endpoint(partner, false, via), new Endpoint(partner, true, via)};
+    if (advertised) {
+      otherAddresses();
+    }
+  }
+
+  /** The address clients reach the primary socket of {@code group} at; null when unknown or not listening. */
+  InetSocketAddress advertisedPrimary(int group) {
+    Endpoint e = slots[group][0][0];
+    return e == null ? null : e.advertised;
+  }
+
+  /**
+   * Sends a datagram from our IPv4-or-{@code host} primary socket or alternate port (for the partner whose second IP we
+   * are); false when that socket does not listen.
+   */
+  boolean sendFromOwn(boolean alternatePort, byte[] datagram, InetSocketAddress to) {
+    Endpoint e = slots[0][0][alternatePort ? 1 : 0];
+    if (e == null) {
+      return false;
+    }
+    e.send(datagram, to);
+    return true;
   }
 
   /**
@@ -276,6 +375,12 @@ final class Endpoints implements Outbound {
     primary.send(datagram, to);
   }
 
+  /** Datagrams read by each event loop of the primary socket of {@code group} (for tests). */
+  Future<long[]> receivedPerLane(int group) {
+    Endpoint e = slots[group][0][0];
+    return e == null ? Future.succeededFuture(new long[0]) : e.socket.receivedPerLane();
+  }
+
   /** The bound port of a socket, or -1 when it does not listen. */
   int port(int group, boolean alternateIp, boolean alternatePort) {
     Endpoint e = slots[group][alternateIp ? 1 : 0][alternatePort ? 1 : 0];
@@ -290,6 +395,8 @@ final class Endpoints implements Outbound {
       }
     }
     all.clear();
+    partnerSockets = null;
+    advertised = false;
     for (Endpoint[][] g : slots) {
       for (Endpoint[] ip : g) {
         ip[0] = null;

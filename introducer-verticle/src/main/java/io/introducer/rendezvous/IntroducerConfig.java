@@ -35,6 +35,11 @@ import java.util.regex.Pattern;
  * @param tokenApps the apps whose requests must be signed with a peer token (their {@code requireTokens}), docs/PROTOCOL.md
  *     section 3
  * @param limits rate limits and the amplification bound (docs/SECURITY.md)
+ * @param threads event loops the primary socket(s) are read on, each with its own socket on the same address
+ *     (SO_REUSEPORT; needs Vert.x's native epoll transport, else one): plain Bindings are answered on the loop that
+ *     read them, everything else runs on the verticle's context. With more than one, a second process of the same
+ *     user could bind the port too and take a share of the datagrams (Linux allows SO_REUSEPORT groups within one
+ *     effective UID): run the node under its own user, as for the relay
  */
 public record IntroducerConfig(
     String host,
@@ -55,7 +60,8 @@ public record IntroducerConfig(
     int predictionWindow,
     Relay relay,
     Set<String> tokenApps,
-    Limits limits) {
+    Limits limits,
+    int threads) {
 
   /**
    * The {@code limits} key (docs/SECURITY.md). Every datagram is charged to its source (IPv4 address, or IPv6 /64)
@@ -122,6 +128,10 @@ public record IntroducerConfig(
   public static final int DEFAULT_PREDICTION_WINDOW = 16;
   /** Bounds the PREDICTED candidates so that CONNECT success and INTRODUCE stay well inside one datagram. */
   public static final int MAX_PREDICTION_WINDOW = 32;
+  /** Default of {@code threads}, as the node runs the relay. */
+  public static final int DEFAULT_THREADS = 2;
+  /** Upper bound of {@code threads}. */
+  public static final int MAX_THREADS = 64;
 
   private static final Pattern IPV4_LITERAL = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -173,6 +183,17 @@ public record IntroducerConfig(
     require(tokenApps != null && apps.keySet().containsAll(tokenApps), "tokenApps must name configured apps");
     tokenApps = Set.copyOf(tokenApps);
     require(limits != null, "limits must not be null");
+    require(threads >= 1 && threads <= MAX_THREADS, "threads must be 1-" + MAX_THREADS + ", got " + threads);
+  }
+
+  /** Every setting but {@code threads}, which is {@link #DEFAULT_THREADS}. */
+  public IntroducerConfig(String host, int port, int registrationLifetimeSeconds, int punchWindowMillis,
+      int maxRegistrations, int maxSessions, int sessionRetentionSeconds, String software, Map<String, String> apps,
+      int alternatePort, boolean alternatePortOptional, String alternateHost, String publicHost, String host6,
+      PunchParams punchParams, int predictionWindow, Relay relay, Set<String> tokenApps, Limits limits) {
+    this(host, port, registrationLifetimeSeconds, punchWindowMillis, maxRegistrations, maxSessions,
+        sessionRetentionSeconds, software, apps, alternatePort, alternatePortOptional, alternateHost, publicHost, host6,
+        punchParams, predictionWindow, relay, tokenApps, limits, DEFAULT_THREADS);
   }
 
   /** The configuration of the first version: no RFC 5780 alternate host, IPv6 socket or relay; defaults otherwise. */
@@ -215,7 +236,8 @@ public record IntroducerConfig(
         integer(j, "predictionWindow", DEFAULT_PREDICTION_WINDOW),
         relay(j.getValue("relay")),
         tokenApps(j.getValue("apps")),
-        limits(j.getValue("limits")));
+        limits(j.getValue("limits")),
+        integer(j, "threads", DEFAULT_THREADS));
   }
 
   /**
@@ -273,7 +295,7 @@ public record IntroducerConfig(
         + (alternatePortOptional ? " (default)" : "") + ", alternateHost=" + alternateHost
         + ", publicHost=" + publicHost + ", host6=" + host6 + ", punchParams=" + punchParams
         + ", predictionWindow=" + predictionWindow + ", relay=" + relay + ", tokenApps=" + tokenApps
-        + ", limits=" + limits + "]";
+        + ", limits=" + limits + ", threads=" + threads + "]";
   }
 
   private static void require(boolean ok, String message) {

@@ -22,7 +22,11 @@ public final class IntroducerCounters {
   final LongAdder updatesForwarded = new LongAdder();
   final LongAdder updatesAcked = new LongAdder();
   final LongAdder updatesTimedOut = new LongAdder();
+  final LongAdder relayRequests = new LongAdder();
   final LongAdder changeRequests = new LongAdder();
+  final LongAdder changeForwards = new LongAdder();
+  final LongAdder changeForwardsFailed = new LongAdder();
+  final LongAdder changeAnswersForPartners = new LongAdder();
   final LongAdder responsePortRedirects = new LongAdder();
   final LongAdder retransmissionsAnswered = new LongAdder();
   final LongAdder deliveriesForwarded = new LongAdder();
@@ -94,6 +98,11 @@ public final class IntroducerCounters {
     return updates.sum();
   }
 
+  /** RELAY-REQUESTs answered with credentials of a replacement relay. */
+  public long relayRequests() {
+    return relayRequests.sum();
+  }
+
   /** UPDATE transactions started towards the other peer of a session. */
   public long updatesForwarded() {
     return updatesForwarded.sum();
@@ -111,6 +120,24 @@ public final class IntroducerCounters {
   /** Binding requests answered from another socket as their CHANGE-REQUEST asked. */
   public long changeRequests() {
     return changeRequests.sum();
+  }
+
+  /**
+   * Binding answers to a CHANGE-REQUEST for another IP handed to the RFC 5780 partner node to send from its socket
+   * (also counted in {@link #changeRequests}).
+   */
+  public long changeForwards() {
+    return changeForwards.sum();
+  }
+
+  /** Forwarded change answers the partner did not confirm (gone, no such socket, or no reply in time). */
+  public long changeForwardsFailed() {
+    return changeForwardsFailed.sum();
+  }
+
+  /** Binding answers other nodes, whose partner this node is, handed here and this node sent from its socket. */
+  public long changeAnswersForPartners() {
+    return changeAnswersForPartners.sum();
   }
 
   /** Binding responses sent to the port a RESPONSE-PORT named. */

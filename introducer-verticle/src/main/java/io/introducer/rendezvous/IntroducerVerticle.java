@@ -38,6 +38,8 @@ public final class IntroducerVerticle extends VerticleBase {
   private final RelaySelector relaySelector;
   private final Cluster cluster;
   private ClusterLink link;
+  private PartnerLink partnerLink;
+  private volatile DiscoveryPartners.Partner partner;
   private volatile int actualPort = -1;
   private volatile int alternatePort = -1;
   private volatile int actualPort6 = -1;
@@ -53,12 +55,19 @@ public final class IntroducerVerticle extends VerticleBase {
    * @param nodeId this node's id: registrations made here are owned by it, and other nodes deliver to it by it
    * @param registry the cluster-wide registry (every registration, with its owner); null for an in-memory one
    * @param relays how sessions get a relay; null for the {@code relay} config key
+   * @param partners where a node without {@code alternateHost} finds its RFC 5780 second IP (another node); null
+   *     for none (change-IP is then 420)
    */
-  public record Cluster(String nodeId, Registry registry, RelaySelector relays) {
+  public record Cluster(String nodeId, Registry registry, RelaySelector relays, DiscoveryPartners partners) {
     public Cluster {
       if (nodeId == null || nodeId.isBlank()) {
         throw new IllegalArgumentException("a clustered introducer needs a node id");
       }
+    }
+
+    /** Without RFC 5780 partners. */
+    public Cluster(String nodeId, Registry registry, RelaySelector relays) {
+      this(nodeId, registry, relays, null);
     }
   }
 
@@ -102,12 +111,54 @@ public final class IntroducerVerticle extends VerticleBase {
     endpoints = new Endpoints(vertx, counters, limits);
     Dispatcher dispatcher = wire(cfg);
     Future<Void> linked = link == null ? Future.succeededFuture() : link.start(introductions);
+    if (cluster != null && cluster.partners() != null) {
+      partnerLink = new PartnerLink(vertx, cluster.nodeId(), endpoints, counters);
+      linked = linked.compose(ok -> partnerLink.start());
+    }
     return linked.compose(ok -> endpoints.listen(cfg, (local, packet) -> receive(dispatcher, local, packet)).onSuccess(v -> {
       actualPort = endpoints.port(0, false, false);
       alternatePort = endpoints.port(0, false, true);
       actualPort6 = endpoints.port(1, false, false);
       sweepTimer = vertx.setPeriodic(sweepPeriodMillis(cfg), id -> sweep());
+      joinPartners(cfg);
     }));
+  }
+
+  /**
+   * Publishes this node's primary address and alternate port to the other nodes and, without an {@code alternateHost}
+   * of its own, takes the partner they give as its RFC 5780 second IP (docs/PROTOCOL.md section 6).
+   */
+  private void joinPartners(IntroducerConfig cfg) {
+    InetSocketAddress primary = endpoints.advertisedPrimary(0);
+    if (partnerLink == null || primary == null) {
+      return; // not clustered, or no concrete address to tell the others (a wildcard host without publicHost)
+    }
+    boolean ownIp2 = cfg.alternateHost() != null;
+    io.vertx.core.Context context = vertx.getOrCreateContext();
+    cluster.partners().join(new DiscoveryPartners.Partner(cluster.nodeId(), primary, alternatePort), p -> {
+      if (!ownIp2) {
+        context.runOnContext(v -> usePartner(p));
+      }
+    });
+  }
+
+  private void usePartner(DiscoveryPartners.Partner p) {
+    if (java.util.Objects.equals(p, partner)) {
+      return;
+    }
+    partner = p;
+    endpoints.partner(p, partnerLink::forward);
+    if (p != null) {
+      log.info("RFC 5780: node {} ({}, alternate port {}) is this node's second IP", p.nodeId(),
+          p.primary().getAddress().getHostAddress() + ":" + p.primary().getPort(), p.alternatePort());
+    } else {
+      log.info("RFC 5780: no other node to serve as second IP; change-IP requests are answered with 420");
+    }
+  }
+
+  /** The node whose IP serves as this one's RFC 5780 second IP; null when none (for tests and diagnostics). */
+  public DiscoveryPartners.Partner discoveryPartner() {
+    return partner;
   }
 
   @Override
@@ -117,6 +168,10 @@ public final class IntroducerVerticle extends VerticleBase {
       introductions.cancelAll();
     }
     Future<Void> unlinked = link == null ? Future.succeededFuture() : link.stop();
+    if (partnerLink != null) {
+      cluster.partners().leave();
+      unlinked = unlinked.compose(v -> partnerLink.stop());
+    }
     return unlinked.compose(v -> endpoints == null ? Future.succeededFuture() : endpoints.close());
   }
 
@@ -154,6 +209,11 @@ public final class IntroducerVerticle extends VerticleBase {
     return counters;
   }
 
+  /** Datagrams read by each event loop of the primary (IPv4 or {@code host}) socket (for tests). */
+  Future<long[]> receivedPerLane() {
+    return endpoints.receivedPerLane(0);
+  }
+
   /** INTRODUCE transactions awaiting their answer (for tests). */
   int pendingIntroductions() {
     return introductions.pending();
@@ -176,7 +236,8 @@ public final class IntroducerVerticle extends VerticleBase {
         new ConnectHandler(cfg, registry, sessions, introductions,
             new StrategySelector(cfg.punchParams(), cfg.predictionWindow()), relays, counters, replies, limits),
         new ResultHandler(sessions, counters, replies),
-        new UpdateHandler(cfg, registry, sessions, introductions, counters, replies, limits));
+        new UpdateHandler(cfg, registry, sessions, introductions, counters, replies, limits),
+        new RelayRequestHandler(cfg, registry, sessions, relays, counters, replies));
     return new Dispatcher(cfg, endpoints, counters, peerRequests, introductions, limits);
   }
 

@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Requests a peer sends the introducer (REGISTER, KEEPALIVE, CONNECT, RESULT, DEREGISTER, UPDATE): the
+ * Requests a peer sends the introducer (REGISTER, KEEPALIVE, CONNECT, RESULT, DEREGISTER, UPDATE, RELAY-REQUEST): the
  * retransmission/replay check, the app's rate limit, authentication with the peer key (or the peer token's key
  * when the request carries TOKEN-EXPIRY), timestamp freshness and the token's expiry, then the method's handler.
  * Every response after a verified MESSAGE-INTEGRITY-SHA256 is signed and cached. Every answer is paid for from the
@@ -48,10 +48,11 @@ final class PeerRequests {
   private final Handler connects;
   private final Handler results;
   private final Handler updates;
+  private final Handler relayRequests;
 
   PeerRequests(IntroducerConfig config, Outbound out, IntroducerCounters counters, Replies replies, Clock clock,
       RateLimits limits, RegistrationHandler registrations, ConnectHandler connects, ResultHandler results,
-      UpdateHandler updates) {
+      UpdateHandler updates, RelayRequestHandler relayRequests) {
     this.config = config;
     this.limits = limits;
     // Answers only ever go to the request's source, and only as far as its credit covers them.
@@ -67,6 +68,7 @@ final class PeerRequests {
     this.connects = connects;
     this.results = results;
     this.updates = updates;
+    this.relayRequests = relayRequests;
   }
 
   void handle(StunMessage request, InetSocketAddress from) {
@@ -146,6 +148,7 @@ final class PeerRequests {
         case StunMethods.CONNECT -> connects.handle(caller, request);
         case StunMethods.RESULT -> results.handle(caller, request);
         case StunMethods.UPDATE -> updates.handle(caller, request);
+        case StunMethods.RELAY_REQUEST -> relayRequests.handle(caller, request);
         case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.DEREGISTER -> registrations.handle(caller, request);
         default -> throw new IllegalStateException("not a peer request: " + request);
       };

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,7 +26,19 @@ import java.util.function.LongSupplier;
  *       node's HMAC work from the others.
  *   <li>{@link #admitDelivery}: INTRODUCE and forwarded UPDATE transactions per target peer ({@code rate-target}).
  * </ul>
- * Loopback sources are exempt when configured so (they cannot arrive from the network). Event-loop confined.
+ * Loopback sources are exempt when configured so (they cannot arrive from the network).
+ *
+ * <p>Threads: {@link #admit} and {@link #spend} run on every event loop that reads a primary socket (the introducer's
+ * {@code threads}: one socket per loop on the same port with SO_REUSEPORT), and on the verticle's context. The source
+ * table is therefore striped: {@link #STRIPES} LRU maps, each guarded by its own monitor, chosen by the source key's
+ * hash, so two loops contend only when they serve sources of the same stripe at the same instant, and a refusal still
+ * costs one uncontended lock and a counter. The bound on the table ({@code maxSources}) is one atomic count, touched
+ * only when a source is added or forgotten. Per-loop tables with the budget split among loops would not do: the
+ * kernel picks a SO_REUSEPORT socket by hashing the 4-tuple (source IP <em>and port</em>, destination IP and port;
+ * {@code udp_ehashfn} in {@code reuseport_select_sock}), so one source address:port always meets the same loop, but
+ * a host (the key here) sending from several ports is spread over all of them, and one sending from a single port
+ * would get only its share of the budget. {@link #admitApp} and {@link #admitDelivery} are called on the verticle's
+ * context only and stay confined to it.
  */
 final class RateLimits {
   /** The credit of a new or quiet source: one datagram's worth, enough for the largest answer (a CONNECT success). */
@@ -34,6 +47,10 @@ final class RateLimits {
   static final int MAX_CREDIT_BYTES = 16 * ALLOWANCE_BYTES;
   /** After this much silence a source is quiet: its credit is back to (at least) the allowance. */
   static final long QUIET_NANOS = 1_000_000_000L;
+  /** Stripes of the source table (a power of two). */
+  static final int STRIPES = 64;
+  /** A full table looks for idle sources in every stripe at most this often (it always looks in the new one's). */
+  static final long SWEEP_ALL_NANOS = 1_000_000L;
 
   /** A source's packet bucket and answer credit. */
   private static final class Source {
@@ -55,8 +72,13 @@ final class RateLimits {
   /** A source idle this long is indistinguishable from a new one (bucket full, credit at the allowance). */
   private final long forgetNanos;
   private final long forgetTargetNanos;
-  /** Sources in access order: the head is the one heard from longest ago. */
-  private final LinkedHashMap<Object, Source> sources = new LinkedHashMap<>(1024, 0.75f, true);
+  /** Sources by stripe, each in access order (its head is the one heard from longest ago); guarded by the map. */
+  @SuppressWarnings("unchecked")
+  private final LinkedHashMap<Object, Source>[] stripes = new LinkedHashMap[STRIPES];
+  /** Sources in all stripes: at most {@code maxSources}, reserved before a source is added. */
+  private final AtomicInteger size = new AtomicInteger();
+  /** When a full table may next look for idle sources in every stripe. */
+  private volatile long nextSweepAll = Long.MIN_VALUE;
   private final Map<String, TokenBucket> apps = new HashMap<>();
   private final LinkedHashMap<String, TokenBucket> targets = new LinkedHashMap<>(1024, 0.75f, true);
 
@@ -71,13 +93,19 @@ final class RateLimits {
     this.sourceRatePerNano = limits.perSourcePerSecond() / 1e9;
     this.forgetNanos = Math.max(QUIET_NANOS, secondsToFill(limits.perSourceBurst(), limits.perSourcePerSecond()));
     this.forgetTargetNanos = secondsToFill(limits.introducesPerTargetBurst(), limits.introducesPerTargetPerSecond());
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new LinkedHashMap<>(64, 0.75f, true);
+    }
   }
 
   private static long secondsToFill(int burst, int perSecond) {
     return perSecond == 0 ? 0 : (long) Math.ceil(burst * 1e9 / perSecond);
   }
 
-  /** Charges a datagram of {@code length} bytes to its source; false (counted) when it must be dropped. */
+  /**
+   * Charges a datagram of {@code length} bytes to its source; false (counted) when it must be dropped. Thread-safe
+   * (the source's stripe is locked).
+   */
   boolean admit(InetSocketAddress from, int length) {
     boolean rated = limits.perSourcePerSecond() > 0;
     boolean guarded = limits.amplificationFactor() > 0;
@@ -86,53 +114,72 @@ final class RateLimits {
     }
     long now = nanos.getAsLong();
     Object key = key(from.getAddress());
-    Source s = sources.get(key);
-    if (s == null) {
-      forgetIdle(now);
-      if (sources.size() >= limits.maxSources()) {
-        counters.drop("table-full");
-        return false;
+    LinkedHashMap<Object, Source> stripe = stripe(key);
+    for (int attempt = 0; ; attempt++) {
+      synchronized (stripe) {
+        Source s = stripe.get(key);
+        if (s == null) {
+          forgetIdle(stripe, now);
+          if (reserve()) {
+            s = new Source(limits.perSourceBurst(), ALLOWANCE_BYTES, now);
+            stripe.put(key, s);
+          } else if (attempt > 0 || !sweepAllDue(now)) {
+            counters.drop("table-full");
+            return false;
+          } else {
+            s = null; // look for idle sources in the other stripes (outside this lock), then once more here
+          }
+        } else {
+          long idle = now - s.last;
+          if (idle > 0) {
+            s.tokens = Math.min(limits.perSourceBurst(), s.tokens + idle * sourceRatePerNano);
+            s.last = now;
+          }
+          if (idle >= QUIET_NANOS && s.credit < ALLOWANCE_BYTES) {
+            s.credit = ALLOWANCE_BYTES;
+          }
+        }
+        if (s != null) {
+          if (rated) {
+            if (s.tokens < 1) {
+              counters.drop("rate-source");
+              return false;
+            }
+            s.tokens -= 1;
+          }
+          if (guarded) {
+            s.credit = Math.min(MAX_CREDIT_BYTES, s.credit + (double) limits.amplificationFactor() * length);
+          }
+          return true;
+        }
       }
-      s = new Source(limits.perSourceBurst(), ALLOWANCE_BYTES, now);
-      sources.put(key, s);
-    } else {
-      long idle = now - s.last;
-      if (idle > 0) {
-        s.tokens = Math.min(limits.perSourceBurst(), s.tokens + idle * sourceRatePerNano);
-        s.last = now;
-      }
-      if (idle >= QUIET_NANOS && s.credit < ALLOWANCE_BYTES) {
-        s.credit = ALLOWANCE_BYTES;
+      for (LinkedHashMap<Object, Source> other : stripes) {
+        synchronized (other) { // one stripe at a time: never two locks held
+          forgetIdle(other, now);
+        }
       }
     }
-    if (rated) {
-      if (s.tokens < 1) {
-        counters.drop("rate-source");
-        return false;
-      }
-      s.tokens -= 1;
-    }
-    if (guarded) {
-      s.credit = Math.min(MAX_CREDIT_BYTES, s.credit + (double) limits.amplificationFactor() * length);
-    }
-    return true;
   }
 
   /**
    * Pays for an answer of {@code length} bytes to {@code to} (a source that was {@link #admit admitted}); false
-   * (counted {@code amplification}) when its credit does not cover it and the answer must not be sent.
+   * (counted {@code amplification}) when its credit does not cover it and the answer must not be sent. Thread-safe.
    */
   boolean spend(InetSocketAddress to, int length) {
     if (limits.amplificationFactor() == 0 || exempt(to.getAddress())) {
       return true;
     }
-    Source s = sources.get(key(to.getAddress()));
-    if (s == null || s.credit < length) {
-      counters.drop("amplification");
-      return false;
+    Object key = key(to.getAddress());
+    LinkedHashMap<Object, Source> stripe = stripe(key);
+    synchronized (stripe) {
+      Source s = stripe.get(key);
+      if (s != null && s.credit >= length) {
+        s.credit -= length;
+        return true;
+      }
     }
-    s.credit -= length;
-    return true;
+    counters.drop("amplification");
+    return false;
   }
 
   /** Charges a request to the (configured) app it names; false (counted {@code rate-app}) when it must be dropped. */
@@ -182,20 +229,47 @@ final class RateLimits {
 
   /** Sources currently remembered (for tests). */
   int sources() {
-    return sources.size();
+    return size.get();
   }
 
   private boolean exempt(InetAddress ip) {
     return limits.exemptLoopback() && ip.isLoopbackAddress();
   }
 
-  /** Removes sources idle long enough to be indistinguishable from new ones, oldest first. */
-  private void forgetIdle(long now) {
-    for (Iterator<Source> it = sources.values().iterator(); it.hasNext(); ) {
+  private LinkedHashMap<Object, Source> stripe(Object key) {
+    int h = key.hashCode() * 0x9E3779B9; // Fibonacci hashing: the top bits depend on every bit of the key's hash
+    return stripes[h >>> (32 - Integer.numberOfTrailingZeros(STRIPES))];
+  }
+
+  /** Takes a place in the table for a new source; false when it is full. */
+  private boolean reserve() {
+    int max = limits.maxSources();
+    for (int n = size.get(); n < max; n = size.get()) {
+      if (size.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a full table may look through every stripe now (at most once per {@link #SWEEP_ALL_NANOS}). */
+  private boolean sweepAllDue(long now) {
+    long next = nextSweepAll;
+    if (next != Long.MIN_VALUE && now - next < 0) {
+      return false;
+    }
+    nextSweepAll = now + SWEEP_ALL_NANOS;
+    return true;
+  }
+
+  /** Removes a stripe's sources idle long enough to be indistinguishable from new ones, oldest first; locked. */
+  private void forgetIdle(LinkedHashMap<Object, Source> stripe, long now) {
+    for (Iterator<Source> it = stripe.values().iterator(); it.hasNext(); ) {
       if (now - it.next().last < forgetNanos) {
         return;
       }
       it.remove();
+      size.decrementAndGet();
     }
   }
 

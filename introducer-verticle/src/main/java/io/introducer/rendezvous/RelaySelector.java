@@ -2,6 +2,7 @@ package io.introducer.rendezvous;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Picks the TURN relay whose credentials a session's peers get in CONNECT success and INTRODUCE (docs/PROTOCOL.md
@@ -36,4 +37,15 @@ public interface RelaySelector {
 
   /** The relay for a new session of {@code appId} between these two registrations, or empty when there is none. */
   Optional<Relay> select(String appId, Registration initiator, Registration responder);
+
+  /**
+   * A relay for a session of {@code appId} whose relay was lost (RELAY-REQUEST, docs/PROTOCOL.md section 8): any but
+   * the {@code excluded} addresses, or empty when there is none. Either registration may be null (the peer is
+   * re-registering elsewhere). By default {@link #select}'s choice unless it is excluded; a selector that knows
+   * several relays overrides this to pick among the others.
+   */
+  default Optional<Relay> replacement(String appId, Registration initiator, Registration responder,
+      Set<InetSocketAddress> excluded) {
+    return select(appId, initiator, responder).filter(r -> !excluded.contains(r.address()));
+  }
 }

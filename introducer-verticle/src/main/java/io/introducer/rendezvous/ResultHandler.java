@@ -4,7 +4,6 @@ import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Outcome;
-import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -27,8 +26,8 @@ final class ResultHandler implements PeerRequests.Handler {
 
   @Override
   public byte[] handle(Caller caller, StunMessage request) {
-    byte[] sessionId = request.get(StunAttributes.SESSION_ID);
-    if (sessionId == null || sessionId.length != Rendezvous.SESSION_ID_LENGTH) {
+    byte[] sessionId = SessionPeer.sessionId(request);
+    if (sessionId == null) {
       return replies.error(caller, request, 400, "bad request: SESSION-ID");
     }
     byte[] value = request.get(StunAttributes.OUTCOME);

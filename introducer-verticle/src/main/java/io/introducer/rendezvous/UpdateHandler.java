@@ -6,7 +6,6 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.TransactionId;
 import io.introducer.protocol.rendezvous.Candidate;
-import io.introducer.protocol.rendezvous.Rendezvous;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -17,7 +16,8 @@ import java.util.Optional;
  * UPDATE (docs/PROTOCOL.md section 8): late candidates of one peer of a session, typically its relayed address,
  * forwarded to the other peer as an UPDATE request of the introducer's own, signed with the recipient's key and
  * retransmitted like INTRODUCE. The sender is answered at once; a retransmission of its UPDATE is answered
- * from the transaction cache and not forwarded again.
+ * from the transaction cache and not forwarded again. A session older than this node's history is forwarded when the
+ * request names the other peer and it is registered in the same app ({@link SessionPeer}).
  */
 final class UpdateHandler implements PeerRequests.Handler {
   /** Candidates forwarded per UPDATE: the registration's bound, the same reasoning. */
@@ -44,8 +44,8 @@ final class UpdateHandler implements PeerRequests.Handler {
 
   @Override
   public byte[] handle(Caller caller, StunMessage request) {
-    byte[] sessionId = request.get(StunAttributes.SESSION_ID);
-    if (sessionId == null || sessionId.length != Rendezvous.SESSION_ID_LENGTH) {
+    byte[] sessionId = SessionPeer.sessionId(request);
+    if (sessionId == null) {
       return replies.error(caller, request, 400, "bad request: SESSION-ID");
     }
     List<Candidate> candidates = candidates(request);
@@ -53,19 +53,11 @@ final class UpdateHandler implements PeerRequests.Handler {
       return replies.error(caller, request, 400, "bad request: CANDIDATE");
     }
     String sessionHex = HexFormat.of().formatHex(sessionId);
-    Optional<Session> found = sessions.get(sessionHex).filter(s -> s.appId().equals(caller.appId()));
-    if (found.isEmpty()) {
-      return replies.error(caller, request, 404, "unknown session");
+    SessionPeer.Other found = SessionPeer.resolve(caller, request, sessionHex, sessions, registry);
+    if (!found.found()) {
+      return replies.error(caller, request, found.errorCode(), found.reason());
     }
-    Session session = found.get();
-    String other;
-    if (session.initiator().equals(caller.peerId())) {
-      other = session.responder();
-    } else if (session.responder().equals(caller.peerId())) {
-      other = session.initiator();
-    } else {
-      return replies.error(caller, request, 403, "not in session");
-    }
+    String other = found.peerId();
     Optional<Registration> recipient = registry.get(caller.appId(), other).filter(r -> !r.isExpired(caller.now()));
     if (recipient.isEmpty()) {
       return replies.error(caller, request, 404, "unknown peer");

@@ -77,14 +77,15 @@ final class DispatcherHarness implements AutoCloseable {
     SessionStore sessions = new InMemorySessionStore(config.maxSessions());
     Introductions introductions = new Introductions(vertx, out, registry, sessions, counters, clock,
         config.maxSessions(), "local", (owner, request) -> violations.add("forwarded to another node: " + owner));
+    RelaySelector relays =
+        RelaySelector.fixed(new RelaySelector.Relay(config.relay().address(), config.relay().restSecret()));
     PeerRequests peerRequests = new PeerRequests(config, out, counters, replies, clock, limits,
         new RegistrationHandler(config, registry, counters, replies),
         new ConnectHandler(config, registry, sessions, introductions,
-            new StrategySelector(config.punchParams(), config.predictionWindow()),
-            RelaySelector.fixed(new RelaySelector.Relay(config.relay().address(), config.relay().restSecret())),
-            counters, replies, limits),
+            new StrategySelector(config.punchParams(), config.predictionWindow()), relays, counters, replies, limits),
         new ResultHandler(sessions, counters, replies),
-        new UpdateHandler(config, registry, sessions, introductions, counters, replies, limits));
+        new UpdateHandler(config, registry, sessions, introductions, counters, replies, limits),
+        new RelayRequestHandler(config, registry, sessions, relays, counters, replies));
     endpoints = new Endpoints(vertx, counters, limits);
     dispatcher = new Dispatcher(config, endpoints, counters, peerRequests, introductions, limits,
         (via, datagram, to) -> check(datagram, to));

@@ -79,7 +79,7 @@ class FreshnessTest {
     Replies replies = new Replies(counters);
     requests = new PeerRequests(cfg, (d, to) -> sent.add(new Sent(d, to)), counters, replies, clock,
         new RateLimits(IntroducerConfig.Limits.NONE, counters),
-        new RegistrationHandler(cfg, registry, counters, replies), null, null, null);
+        new RegistrationHandler(cfg, registry, counters, replies), null, null, null, null);
   }
 
   private StunMessage signed(int method, long timestamp) {

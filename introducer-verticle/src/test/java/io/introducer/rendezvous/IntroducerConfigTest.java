@@ -32,6 +32,18 @@ class IntroducerConfigTest {
     assertThat(c.sessionRetentionSeconds()).isEqualTo(3600);
     assertThat(c.software()).isEqualTo("Introducer");
     assertThat(c.apps()).isEmpty();
+    assertThat(c.threads()).isEqualTo(IntroducerConfig.DEFAULT_THREADS).isEqualTo(2);
+  }
+
+  @Test
+  void threadsIsReadAndBounded() {
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("threads", 1)).threads()).isEqualTo(1);
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("threads", 64)).threads()).isEqualTo(64);
+    for (Object bad : new Object[] {0, -1, 65, 2.5, "2"}) {
+      assertThatThrownBy(() -> IntroducerConfig.fromJson(new JsonObject().put("threads", bad)))
+          .as("threads %s", bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threads");
+    }
+    assertThat(IntroducerConfig.fromJson(new JsonObject().put("threads", 4)).toString()).contains("threads=4");
   }
 
   @Test

@@ -92,6 +92,64 @@ class UpdateTest {
   }
 
   @Test
+  void aSessionGoneFromHistoryIsStillForwardedToTheOtherPeerTheUpdateNames() throws Exception {
+    RelayRequestTest.forgetAllSessions(introducer);
+    assertError(alice.call(update(alice, sessionId, RELAYED)), 404, "unknown session");
+
+    StunMessage answer = alice.call(update(alice, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "bob"));
+    StunMessage forwarded = bob.receiveMethod(StunMethods.UPDATE);
+
+    assertThat(answer.is(StunMethods.UPDATE, StunClass.SUCCESS_RESPONSE)).as("%s", answer).isTrue();
+    assertThat(answer.verifyIntegritySha256(alice.key)).isTrue();
+    assertThat(forwarded.verifyIntegritySha256(bob.key)).isTrue();
+    assertThat(forwarded.getString(StunAttributes.PEER_ID)).isEqualTo("bob");
+    assertThat(forwarded.getString(StunAttributes.TARGET_PEER_ID)).isEqualTo("alice");
+    assertThat(forwarded.get(StunAttributes.SESSION_ID)).isEqualTo(sessionId);
+    assertThat(candidates(forwarded)).containsExactly(RELAYED);
+    bob.send(bob.sign(StunMessage.successFor(forwarded)));
+    eventually("update acknowledged", () -> introducer.counters().updatesAcked() == 1);
+  }
+
+  @Test
+  void aSessionGoneFromHistoryIsNotForwardedToAnUnknownPeerOrAnotherApp(Vertx vertx) throws Exception {
+    RelayRequestTest.forgetAllSessions(introducer);
+    assertError(alice.call(update(alice, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "nobody")), 404,
+        "unknown session");
+    assertError(alice.call(update(alice, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "alice")), 404,
+        "unknown session");
+
+    IntroducerVerticle twoApps = Fixtures.deploy(vertx, Fixtures.config()
+        .put("apps", new io.vertx.core.json.JsonArray()
+            .add(new io.vertx.core.json.JsonObject().put("id", Fixtures.APP).put("secret", Fixtures.SECRET))
+            .add(new io.vertx.core.json.JsonObject().put("id", "other-game").put("secret", "other-secret"))));
+    try (TestPeer a = Fixtures.peer(twoApps, "alice");
+        TestPeer dave = new TestPeer(twoApps.actualPort(), "other-game", "dave", "other-secret")) {
+      a.register();
+      dave.register();
+      assertError(a.call(update(a, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "dave")), 404,
+          "unknown session");
+      assertError(dave.call(update(dave, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "alice")), 404,
+          "unknown session");
+      dave.assertNothingReceivedBeforeBindingAnswer();
+      a.assertNothingReceivedBeforeBindingAnswer();
+    }
+    assertThat(introducer.counters().updates()).isZero();
+    bob.assertNothingReceivedBeforeBindingAnswer();
+  }
+
+  @Test
+  void aKnownSessionIgnoresTheTargetTheUpdateNames() throws Exception {
+    try (TestPeer carol = Fixtures.peer(introducer, "carol")) {
+      carol.register();
+      assertError(carol.call(update(carol, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "bob")), 403,
+          "not in session");
+    }
+    alice.call(update(alice, sessionId, RELAYED).addString(StunAttributes.TARGET_PEER_ID, "carol"));
+    StunMessage forwarded = bob.receiveMethod(StunMethods.UPDATE);
+    assertThat(forwarded.getString(StunAttributes.PEER_ID)).as("the session decides").isEqualTo("bob");
+  }
+
+  @Test
   void theResponderMayUpdateTheInitiator() {
     StunMessage answer = bob.call(update(bob, sessionId, RELAYED));
     StunMessage forwarded = alice.receiveMethod(StunMethods.UPDATE);

@@ -3,9 +3,13 @@ package io.introducer.node;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.EntryAdapter;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.introducer.rendezvous.DiscoveryPartners;
 import io.introducer.rendezvous.RelaySelector;
+import io.introducer.rendezvous.Registration;
 import io.introducer.rendezvous.impl.SharedRegistry;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
@@ -15,9 +19,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * are local and never block an event loop, and losing a member loses no record):
  * <ul>
  *   <li>{@value #REGISTRATIONS}: the shared registry (see {@link SharedRegistry});</li>
- *   <li>{@value #RELAYS}: each relay's address and load, refreshed every {@link #RELAY_REPORT_INTERVAL}.</li>
+ *   <li>{@value #RELAYS}: each relay's address and load, refreshed every {@link #RELAY_REPORT_INTERVAL};</li>
+ *   <li>{@value #INTRODUCERS}: each introducer's primary address and alternate port, from which every node picks its
+ *       RFC 5780 partner ({@link #discoveryPartners()}).</li>
  * </ul>
  * When a member dies, the oldest surviving member removes the registrations it owned: their peers re-register
  * elsewhere, and until then CONNECT to them must not be forwarded to a node that is gone.
@@ -34,6 +46,7 @@ import org.slf4j.LoggerFactory;
 final class ClusterState implements MembershipListener {
   static final String REGISTRATIONS = "introducer.registrations";
   static final String RELAYS = "introducer.relays";
+  static final String INTRODUCERS = "introducer.introducers";
   static final Duration RELAY_REPORT_INTERVAL = Duration.ofSeconds(2);
   /** A relay not heard from for this long is not chosen. */
   static final Duration RELAY_STALE_AFTER = Duration.ofSeconds(10);
@@ -42,6 +55,8 @@ final class ClusterState implements MembershipListener {
   private final HazelcastInstance hz;
   private final ReplicatedMap<String, String> registrations;
   private final ReplicatedMap<String, String> relays;
+  private final ReplicatedMap<String, String> introducers;
+  private final Partners partners = new Partners();
   private final Clock clock;
   private final UUID listener;
   private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -56,6 +71,7 @@ final class ClusterState implements MembershipListener {
     this.clock = clock;
     this.registrations = hz.getReplicatedMap(REGISTRATIONS);
     this.relays = hz.getReplicatedMap(RELAYS);
+    this.introducers = hz.getReplicatedMap(INTRODUCERS);
     this.listener = hz.getCluster().addMembershipListener(this);
   }
 
@@ -116,19 +132,39 @@ final class ClusterState implements MembershipListener {
     write(() -> relays.put(id, load.encode(), RELAY_STALE_AFTER.toMillis() * 3, TimeUnit.MILLISECONDS));
   }
 
-  /** Picks the least loaded relay that is not full and reported recently; the REST secret is cluster-wide. */
+  /**
+   * Picks the least loaded relay that is not full and reported recently; the REST secret is cluster-wide. A
+   * replacement for a lost relay (RELAY-REQUEST) is picked the same way among the relays the peer did not name.
+   */
   RelaySelector relaySelector(String restSecret) {
-    return (appId, initiator, responder) -> leastLoaded().map(a -> new RelaySelector.Relay(a, restSecret));
+    return new RelaySelector() {
+      @Override
+      public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
+        return leastLoaded(Set.of()).map(a -> new Relay(a, restSecret));
+      }
+
+      @Override
+      public Optional<Relay> replacement(String appId, Registration initiator, Registration responder,
+          Set<InetSocketAddress> excluded) {
+        return leastLoaded(excluded).map(a -> new Relay(a, restSecret));
+      }
+    };
   }
 
   Optional<InetSocketAddress> leastLoaded() {
+    return leastLoaded(Set.of());
+  }
+
+  Optional<InetSocketAddress> leastLoaded(Set<InetSocketAddress> excluded) {
     long now = clock.millis();
     return relays.values().stream()
         .map(JsonObject::new)
         .filter(j -> now - j.getLong("updatedAt", 0L) < RELAY_STALE_AFTER.toMillis())
         .filter(j -> j.getLong("allocations", 0L) < j.getLong("capacity", 0L))
-        .min(Comparator.comparingDouble(j -> (double) j.getLong("allocations") / j.getLong("capacity")))
-        .flatMap(j -> address(j.getString("address")));
+        .sorted(Comparator.comparingDouble(j -> (double) j.getLong("allocations") / j.getLong("capacity")))
+        .flatMap(j -> address(j.getString("address")).stream())
+        .filter(a -> !excluded.contains(a))
+        .findFirst();
   }
 
   private static Optional<InetSocketAddress> address(String hostPort) {
@@ -141,15 +177,113 @@ final class ClusterState implements MembershipListener {
     }
   }
 
+  /** This node's RFC 5780 partner, from {@value #INTRODUCERS} and the member list (docs/PROTOCOL.md section 6). */
+  DiscoveryPartners discoveryPartners() {
+    return partners;
+  }
+
+  /**
+   * Publishes this node's introducer and re-picks the partner whenever the member list or the published introducers
+   * change (on Hazelcast's event threads: both reads are local). A member's entry goes when it leaves the cluster.
+   */
+  private final class Partners implements DiscoveryPartners {
+    private Partner self;
+    private Consumer<Partner> changes;
+    private Partner current;
+    private UUID entryListener;
+
+    @Override
+    public synchronized void join(Partner self, Consumer<Partner> changes) {
+      this.self = self;
+      this.changes = changes;
+      changes.accept(null); // the first report; the partner follows once known
+      String record = self.toJson().encode();
+      write(() -> { // off the caller's thread (an event loop): the put waits for the partition owner
+        introducers.put(self.nodeId(), record);
+        UUID listener = introducers.addEntryListener(new EntryAdapter<>() {
+          @Override
+          public void onEntryEvent(EntryEvent<String, String> event) {
+            repick();
+          }
+        });
+        synchronized (this) {
+          if (this.self == null) { // left meanwhile
+            introducers.removeEntryListener(listener);
+            return;
+          }
+          entryListener = listener;
+        }
+        repick();
+      });
+    }
+
+    @Override
+    public synchronized void leave() {
+      if (self == null) {
+        return;
+      }
+      String id = self.nodeId();
+      UUID listener = entryListener;
+      self = null;
+      changes = null;
+      current = null;
+      entryListener = null;
+      write(() -> {
+        if (listener != null) {
+          introducers.removeEntryListener(listener);
+        }
+        introducers.remove(id);
+      });
+    }
+
+    /** Reports the partner when it changed; serialized, so reports arrive in order. */
+    synchronized void repick() {
+      if (self == null) {
+        return;
+      }
+      Partner p;
+      try {
+        List<String> members = hz.getCluster().getMembers().stream().map(m -> m.getUuid().toString()).toList();
+        Map<String, Partner> published = new HashMap<>();
+        introducers.forEach((id, json) -> {
+          Partner q = partner(id, json);
+          if (q != null) {
+            published.put(id, q);
+          }
+        });
+        p = DiscoveryPartners.pick(members, self, published);
+      } catch (RuntimeException e) { // the instance is shutting down
+        log.debug("RFC 5780 partner not re-picked: {}", e.toString());
+        return;
+      }
+      if (!Objects.equals(p, current)) {
+        current = p;
+        changes.accept(p);
+      }
+    }
+  }
+
+  private static DiscoveryPartners.Partner partner(String id, String json) {
+    try {
+      return DiscoveryPartners.Partner.fromJson(id, new JsonObject(json));
+    } catch (RuntimeException e) {
+      log.debug("introducer record of {} ignored: {}", id, e.toString());
+      return null;
+    }
+  }
+
   @Override
   public void memberAdded(MembershipEvent event) {
-    // nothing to do: a new member receives the replicated maps from the others
+    // a new member receives the replicated maps from the others
+    partners.repick();
   }
 
   @Override
   public void memberRemoved(MembershipEvent event) {
     Member gone = event.getMember();
     relays.remove(gone.getUuid().toString());
+    write(() -> introducers.remove(gone.getUuid().toString()));
+    partners.repick();
     Member oldest = hz.getCluster().getMembers().iterator().next();
     if (!oldest.localMember()) {
       return; // one survivor cleans up; the others would only repeat it

@@ -235,7 +235,8 @@ public final class IntroducerNode {
         }
         introducer = clusterState == null ? new IntroducerVerticle(relays)
             : new IntroducerVerticle(new IntroducerVerticle.Cluster(clusterState.nodeId(),
-                clusterState.registry(Duration.ofSeconds(conf.getInteger("registrationLifetimeSeconds", 60))), relays));
+                clusterState.registry(Duration.ofSeconds(conf.getInteger("registrationLifetimeSeconds", 60))), relays,
+                clusterState.discoveryPartners()));
         return vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf))
             .onSuccess(deploymentIds::add)
             .onSuccess(id -> metrics.bind(new IntroducerMeters(introducer.counters(), introducer::registry,

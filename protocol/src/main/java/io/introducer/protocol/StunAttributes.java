@@ -64,6 +64,17 @@ public final class StunAttributes {
   public static final int RELAY_PASSWORD = 0xC112;
   /** 8 bytes, Unix seconds: the expiry of the peer token whose key signs the request (docs/PROTOCOL.md section 3). */
   public static final int TOKEN_EXPIRY = 0xC113;
+  /**
+   * Empty, in a PUNCH request: the sender (the birthday strategy's hard side) carries the channel on the socket and
+   * address this request comes from, and the recipient should too (docs/PROTOCOL.md section 7).
+   */
+  public static final int NOMINATED = 0xC114;
+  /**
+   * Empty, in a RELAY-REQUEST: a renewal, not a failover. The session's relay (named in RELAY-ADDRESS) still works but
+   * the peer's credentials for it are about to expire; the introducer prefers another relay, and may answer with the
+   * same one (docs/PROTOCOL.md section 8).
+   */
+  public static final int RENEWAL = 0xC115;
 
   /** RFC 8489 section 14: types 0x0000-0x7FFF must be understood or the request is rejected (420). */
   public static boolean isComprehensionRequired(int type) {
@@ -104,6 +115,8 @@ public final class StunAttributes {
       case SESSION_ID: return "SESSION-ID";
       case SESSION_KEY: return "SESSION-KEY";
       case TOKEN_EXPIRY: return "TOKEN-EXPIRY";
+      case NOMINATED: return "NOMINATED";
+      case RENEWAL: return "RENEWAL";
       default: return String.format("0x%04X", type);
     }
   }

@@ -33,6 +33,11 @@ public final class StunMethods {
   public static final int DEREGISTER = 0x067;
   /** Peer to introducer to the other peer: late candidates (e.g. a relayed address) for a session. */
   public static final int UPDATE = 0x068;
+  /**
+   * Peer to introducer: fresh TURN credentials for an open session whose relay was lost, on another relay than the
+   * one named (docs/PROTOCOL.md section 8).
+   */
+  public static final int RELAY_REQUEST = 0x069;
 
   public static String name(int method) {
     switch (method) {
@@ -52,6 +57,7 @@ public final class StunMethods {
       case CLOSE: return "Close";
       case DEREGISTER: return "Deregister";
       case UPDATE: return "Update";
+      case RELAY_REQUEST: return "RelayRequest";
       default: return String.format("0x%03X", method);
     }
   }

@@ -64,6 +64,11 @@ final class UdpChannels {
     DatagramChannel ch;
     try {
       ch = newChannel(vertx, local.getAddress() instanceof Inet6Address);
+    } catch (RuntimeException e) {
+      promise.fail(e);
+      return promise.future();
+    }
+    try {
       ch.config().setReceiveBufferSize(receiveBuffer);
       if (ch instanceof EpollDatagramChannel) {
         ch.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, RecvBuffers.SLOT);
@@ -82,6 +87,9 @@ final class UdpChannels {
       ch.config().setOption(ChannelOption.SO_REUSEADDR, false);
       ch.pipeline().addLast(handler);
     } catch (RuntimeException e) {
+      // The socket is open from newChannel on: close it, or every failed setup leaks a descriptor (and an Allocate
+      // tries up to AllocationManager.BIND_ATTEMPTS ports).
+      ch.unsafe().closeForcibly();
       promise.fail(e);
       return promise.future();
     }

@@ -69,6 +69,14 @@ public final class IntroducerMeters implements RefreshableMeterBinder {
     counter(r, "introducer.results", "RESULT reports recorded", IntroducerCounters::results);
     counter(r, "introducer.retransmissions.answered", "request retransmissions answered from the cache",
         IntroducerCounters::retransmissionsAnswered);
+    counter(r, "introducer.relay.requests", "RELAY-REQUEST transactions answered with a replacement relay",
+        IntroducerCounters::relayRequests);
+    counter(r, "introducer.change.requests", "RFC 5780 change-IP Bindings, by where they were answered",
+        IntroducerCounters::changeForwards, "outcome", "forwarded");
+    counter(r, "introducer.change.requests", "RFC 5780 change-IP Bindings, by where they were answered",
+        IntroducerCounters::changeForwardsFailed, "outcome", "forward-failed");
+    counter(r, "introducer.change.requests", "RFC 5780 change-IP Bindings, by where they were answered",
+        IntroducerCounters::changeAnswersForPartners, "outcome", "answered-for-partner");
     Gauge.builder("introducer.registered.peers", this, m -> {
       Registry reg = m.registry.get();
       return reg == null ? 0 : reg.size();

@@ -81,16 +81,25 @@ public final class FloodBenchmark {
     long floodPps = intArg(args, "--flood-pps", 0);
     int floodThreads = intArg(args, "--flood-threads", 1);
     int rounds = intArg(args, "--rounds", 3);
-    Vertx vertx = Vertx.vertx();
+    // As the node runs it (IntroducerNode): Vert.x on the native transport, where epoll reads with recvmmsg and the
+    // introducer can read its socket on several event loops (SO_REUSEPORT, config "threads"). --transport nio measures
+    // the JDK transport instead (one datagram per read, one loop), which the figures before 2026-11-25 02:30 used.
+    boolean nativeTransport = !"nio".equals(stringArg(args, "--transport", "native"));
+    int threads = intArg(args, "--threads", 0);
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(nativeTransport));
     IntroducerVerticle verticle = new IntroducerVerticle();
     JsonObject config = new JsonObject().put("host", "127.0.0.1").put("port", 0).put("alternatePort", -1)
         .put("apps", new JsonArray().add(new JsonObject().put("id", APP).put("secret", SECRET)))
         .put("limits", new JsonObject().put("exemptLoopback", false));
+    if (threads > 0) {
+      config.put("threads", threads);
+    }
     vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)).await(10, TimeUnit.SECONDS);
     FloodBenchmark bench = new FloodBenchmark(verticle.actualPort());
     try {
-      System.out.printf("Introducer on 127.0.0.1:%d, default limits, loopback not exempt; %d CPUs, load average %s%n",
-          verticle.actualPort(), Runtime.getRuntime().availableProcessors(), loadAverage());
+      System.out.printf("Introducer on 127.0.0.1:%d, default limits, loopback not exempt, %s transport, threads %s;"
+          + " %d CPUs, load average %s%n", verticle.actualPort(), vertx.isNativeTransportEnabled() ? "native" : "NIO",
+          threads > 0 ? String.valueOf(threads) : "default", Runtime.getRuntime().availableProcessors(), loadAverage());
       bench.registerTargets();
       bench.measure(samples); // warm-up: JIT, caches
       Flood warmUp = new Flood(bench.introducer, floodThreads, floodPps); // and the drop path's JIT
@@ -138,8 +147,18 @@ public final class FloodBenchmark {
       System.out.println();
       System.out.printf("%-27s %15s %15s %15s %17s %17s%n", "p50 / p99 in us", "unloaded", "sender, no flood",
           "flooded", "flooded/unloaded", "flooded/control");
-      row("REGISTER round trip", u.register, k.register, f.register);
-      row("CONNECT -> INTRODUCE", u.introduce, k.introduce, f.introduce);
+      row("REGISTER round trip", sorted(u.register), sorted(k.register), sorted(f.register));
+      row("CONNECT -> INTRODUCE", sorted(u.introduce), sorted(k.introduce), sorted(f.introduce));
+      // Node and clients share this JVM: a GC pause stalls both. Which of the slowest samples sat in one?
+      System.out.printf("%nGC pauses of this JVM (node and legitimate clients) during the rounds: unloaded %d (%d ms),"
+          + " control %d (%d ms), flooded %d (%d ms)%n", u.gcCount, u.gcMillis, k.gcCount, k.gcMillis, f.gcCount,
+          f.gcMillis);
+      System.out.printf("%-27s %15s %15s %15s   (samples at or above the p99 that overlapped a GC pause; p99 of the"
+          + " samples that did not)%n", "", "unloaded", "sender, no flood", "flooded");
+      System.out.printf("%-27s %15s %15s %15s%n", "REGISTER round trip", gcShare(u.register, u.regStart, u.regEnd),
+          gcShare(k.register, k.regStart, k.regEnd), gcShare(f.register, f.regStart, f.regEnd));
+      System.out.printf("%-27s %15s %15s %15s%n", "CONNECT -> INTRODUCE", gcShare(u.introduce, u.introStart, u.introEnd),
+          gcShare(k.introduce, k.introStart, k.introEnd), gcShare(f.introduce, f.introStart, f.introEnd));
       System.out.printf("%nFlood from 127.0.0.2 (%d thread%s): %,d datagrams in %.1f s = %,.0f/s offered; the node read"
               + " %,d datagrams meanwhile (flood and legitimate: %,.0f/s)%n",
           floodThreads, floodThreads == 1 ? "" : "s", sent, seconds, sent / seconds, read, read / seconds);
@@ -182,12 +201,86 @@ public final class FloodBenchmark {
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
   }
 
-  private record Result(long[] register, long[] introduce, long retransmissions) {
+  /** Latencies (µs) in sample order with each sample's span in JVM uptime milliseconds, GC pauses during the round. */
+  private record Result(long[] register, double[] regStart, double[] regEnd, long[] introduce, double[] introStart,
+      double[] introEnd, long retransmissions, long gcCount, long gcMillis) {
     static Result merge(List<Result> all) {
-      long[] register = all.stream().flatMapToLong(r -> Arrays.stream(r.register)).sorted().toArray();
-      long[] introduce = all.stream().flatMapToLong(r -> Arrays.stream(r.introduce)).sorted().toArray();
-      return new Result(register, introduce, all.stream().mapToLong(Result::retransmissions).sum());
+      return new Result(
+          all.stream().flatMapToLong(r -> Arrays.stream(r.register)).toArray(),
+          all.stream().flatMapToDouble(r -> Arrays.stream(r.regStart)).toArray(),
+          all.stream().flatMapToDouble(r -> Arrays.stream(r.regEnd)).toArray(),
+          all.stream().flatMapToLong(r -> Arrays.stream(r.introduce)).toArray(),
+          all.stream().flatMapToDouble(r -> Arrays.stream(r.introStart)).toArray(),
+          all.stream().flatMapToDouble(r -> Arrays.stream(r.introEnd)).toArray(),
+          all.stream().mapToLong(Result::retransmissions).sum(),
+          all.stream().mapToLong(Result::gcCount).sum(),
+          all.stream().mapToLong(Result::gcMillis).sum());
     }
+  }
+
+  private static long[] sorted(long[] values) {
+    long[] c = values.clone();
+    Arrays.sort(c);
+    return c;
+  }
+
+  /** GC pauses of this JVM as [start, end] in uptime milliseconds, from the collectors' notifications. */
+  private static final java.util.Queue<double[]> GC_PAUSES = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private static final long UPTIME_REF_NANOS = System.nanoTime();
+  private static final long UPTIME_REF_MILLIS = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+
+  static {
+    for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (gc instanceof javax.management.NotificationEmitter emitter) {
+        emitter.addNotificationListener((n, h) -> {
+          if (com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+            com.sun.management.GcInfo info = com.sun.management.GarbageCollectionNotificationInfo
+                .from((javax.management.openmbean.CompositeData) n.getUserData()).getGcInfo();
+            GC_PAUSES.add(new double[] {info.getStartTime(), info.getEndTime()});
+          }
+        }, null, null);
+      }
+    }
+  }
+
+  private static double uptimeMillis(long nanos) {
+    return UPTIME_REF_MILLIS + (nanos - UPTIME_REF_NANOS) / 1e6;
+  }
+
+  private static long[] gcTotals() {
+    long count = 0;
+    long millis = 0;
+    for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      millis += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, millis};
+  }
+
+  /** Of the samples at or above the p99, how many overlapped a GC pause (1 ms slack: GC times are in ms); p99 without. */
+  private static String gcShare(long[] micros, double[] start, double[] end) {
+    long p99 = percentile(sorted(micros), 99);
+    int tail = 0;
+    int inGc = 0;
+    List<Long> clean = new ArrayList<>();
+    for (int i = 0; i < micros.length; i++) {
+      boolean gc = false;
+      for (double[] p : GC_PAUSES) {
+        if (p[0] <= end[i] + 1 && p[1] >= start[i] - 1) {
+          gc = true;
+          break;
+        }
+      }
+      if (micros[i] >= p99) {
+        tail++;
+        inGc += gc ? 1 : 0;
+      }
+      if (!gc) {
+        clean.add(micros[i]);
+      }
+    }
+    long[] c = clean.stream().mapToLong(Long::longValue).sorted().toArray();
+    return inGc + "/" + tail + ", " + (c.length == 0 ? "-" : percentile(c, 99));
   }
 
   private static String loadAverage() {
@@ -209,6 +302,11 @@ public final class FloodBenchmark {
   private Result measure(int n) throws IOException {
     long[] register = new long[n];
     long[] introduce = new long[n];
+    double[] regStart = new double[n];
+    double[] regEnd = new double[n];
+    double[] introStart = new double[n];
+    double[] introEnd = new double[n];
+    long[] gc0 = gcTotals();
     long retransmittedBefore = retransmissions;
     long next = System.nanoTime();
     for (int i = 0; i < n; i++) {
@@ -221,7 +319,10 @@ public final class FloodBenchmark {
       Peer b = targets.get((i * 7) % TARGETS);
       long t0 = System.nanoTime();
       a.call(StunMethods.REGISTER, a.request(StunMethods.REGISTER));
-      register[i] = (System.nanoTime() - t0) / 1000;
+      long t0End = System.nanoTime();
+      register[i] = (t0End - t0) / 1000;
+      regStart[i] = uptimeMillis(t0);
+      regEnd[i] = uptimeMillis(t0End);
       long t1 = System.nanoTime();
       long wallClock = System.currentTimeMillis();
       byte[] connect = a.sign(a.request(StunMethods.CONNECT).addString(StunAttributes.TARGET_PEER_ID, b.peerId));
@@ -232,18 +333,30 @@ public final class FloodBenchmark {
           && a.peerId.equals(m.getString(StunAttributes.TARGET_PEER_ID))
           && m.getU64(StunAttributes.TIMESTAMP) != null && m.getU64(StunAttributes.TIMESTAMP) >= wallClock - 1,
           () -> a.send(connect));
-      introduce[i] = (System.nanoTime() - t1) / 1000;
+      long t1End = System.nanoTime();
+      introduce[i] = (t1End - t1) / 1000;
+      introStart[i] = uptimeMillis(t1);
+      introEnd[i] = uptimeMillis(t1End);
       b.send(b.sign(StunMessage.successFor(intro).add(StunAttributes.SESSION_ID, intro.get(StunAttributes.SESSION_ID))));
       a.await(m -> m.method() == StunMethods.CONNECT && Arrays.equals(connectTx, m.transactionId()), () -> a.send(connect));
     }
-    Arrays.sort(register);
-    Arrays.sort(introduce);
-    return new Result(register, introduce, retransmissions - retransmittedBefore);
+    long[] gc1 = gcTotals();
+    return new Result(register, regStart, regEnd, introduce, introStart, introEnd, retransmissions - retransmittedBefore,
+        gc1[0] - gc0[0], gc1[1] - gc0[1]);
   }
 
   private void close() {
     initiators.forEach(p -> p.socket.close());
     targets.forEach(p -> p.socket.close());
+  }
+
+  private static String stringArg(String[] args, String name, String def) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return def;
   }
 
   private static int intArg(String[] args, String name, int def) {
