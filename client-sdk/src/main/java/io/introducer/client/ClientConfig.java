@@ -38,6 +38,8 @@ public final class ClientConfig {
   private final Executor callbackExecutor;
   private final Duration probeInterval;
   private final Duration probeTimeout;
+  private final Duration relayProbeInterval;
+  private final Duration relayProbeTimeout;
   private final ConnectPolicy defaultPolicy;
   private final boolean natDiscovery;
   private final Duration natDiscoveryTimeout;
@@ -57,6 +59,8 @@ public final class ClientConfig {
     this.callbackExecutor = b.callbackExecutor;
     this.probeInterval = b.probeInterval;
     this.probeTimeout = b.probeTimeout;
+    this.relayProbeInterval = b.relayProbeInterval;
+    this.relayProbeTimeout = b.relayProbeTimeout;
     this.defaultPolicy = b.defaultPolicy;
     this.natDiscovery = b.natDiscovery;
     this.natDiscoveryTimeout = b.natDiscoveryTimeout;
@@ -158,6 +162,19 @@ public final class ClientConfig {
     return probeTimeout;
   }
 
+  /** Interval of the keepalive/RTT PUNCH on a relayed channel (default 1 s), see {@link Builder#relayProbeInterval}. */
+  public Duration relayProbeInterval() {
+    return relayProbeInterval;
+  }
+
+  /**
+   * A relayed channel whose probes go unanswered this long counts its relay as lost (default 3 s), see
+   * {@link Builder#relayProbeTimeout}.
+   */
+  public Duration relayProbeTimeout() {
+    return relayProbeTimeout;
+  }
+
   @Override
   public String toString() {
     return "ClientConfig[servers=" + servers + ", app=" + appId + ", peer=" + peerId + ", bind=" + bindAddress + "]";
@@ -180,6 +197,8 @@ public final class ClientConfig {
     private Executor callbackExecutor;
     private Duration probeInterval = Duration.ofSeconds(10);
     private Duration probeTimeout = Duration.ofSeconds(30);
+    private Duration relayProbeInterval = Duration.ofSeconds(1);
+    private Duration relayProbeTimeout = Duration.ofSeconds(3);
     private ConnectPolicy defaultPolicy = ConnectPolicy.AUTO;
     private boolean natDiscovery = true;
     private Duration natDiscoveryTimeout = NatDiscovery.CLIENT_BUDGET;
@@ -335,6 +354,25 @@ public final class ClientConfig {
     }
 
     /**
+     * How often a channel that travels through a TURN relay is probed (a PUNCH through the relay and back; default
+     * 1 s, against 10 s on a direct path): relays die with their node, and a relayed session should notice soon.
+     */
+    public Builder relayProbeInterval(Duration interval) {
+      this.relayProbeInterval = positive(interval, "relayProbeInterval");
+      return this;
+    }
+
+    /**
+     * How long the probes of a relayed channel may go unanswered before its relay counts as lost (default 3 s).
+     * The peer holding the allocation then asks the introducer for another relay (RELAY-REQUEST), allocates there
+     * and announces it; the channel stays the same object and keeps {@link Path#RELAY} (PROTOCOL.md section 8).
+     */
+    public Builder relayProbeTimeout(Duration timeout) {
+      this.relayProbeTimeout = positive(timeout, "relayProbeTimeout");
+      return this;
+    }
+
+    /**
      * Validates and builds.
      *
      * @throws IllegalArgumentException if a setting is missing, malformed or contradictory
@@ -357,6 +395,10 @@ public final class ClientConfig {
       }
       if (peerKey != null && peerKey.length != 32) {
         throw new IllegalArgumentException("peerKey must be 32 bytes (HMAC-SHA256), got " + peerKey.length);
+      }
+      if (relayProbeTimeout.compareTo(relayProbeInterval) < 0) {
+        throw new IllegalArgumentException("relayProbeTimeout (" + relayProbeTimeout
+            + ") must not be shorter than relayProbeInterval (" + relayProbeInterval + ")");
       }
       if (bindAddress.isUnresolved()) {
         throw new IllegalArgumentException("cannot resolve bind address: " + bindAddress.getHostString());

@@ -35,6 +35,11 @@ final class ClientRuntime {
   final DatagramTransport transport;
   /** TURN allocations on the client's socket; peers reached through one have tunnel addresses. */
   final RelayPool relays;
+  /**
+   * Wall clock for what is measured against other hosts' clocks: when TURN REST credentials (username
+   * {@code expiry:peerId}) are renewed. Tests replace it ({@link IntroducerClient#useClock}).
+   */
+  volatile java.time.Clock clock = java.time.Clock.systemUTC();
   private final ScheduledThreadPoolExecutor control;
   private final Executor callbackExecutor;
   private final ExecutorService ownedCallbackThread;

@@ -242,6 +242,11 @@ public final class IntroducerClient implements AutoCloseable {
     log.info("{} closed", peerId());
   }
 
+  /** Tests: the wall clock the client judges credential expiry by (relay renewal, PROTOCOL.md section 8). */
+  void useClock(java.time.Clock clock) {
+    rt.clock = java.util.Objects.requireNonNull(clock, "clock");
+  }
+
   /** Datagrams dropped as malformed, unauthenticated or unexpected (for tests and diagnostics). */
   long droppedDatagrams() {
     return rt.dropped();
@@ -346,7 +351,7 @@ public final class IntroducerClient implements AutoCloseable {
     boolean fromIntroducer = socket == rt.transport;
     boolean handled = switch (m.method()) {
       case StunMethods.REGISTER, StunMethods.KEEPALIVE, StunMethods.CONNECT, StunMethods.RESULT,
-          StunMethods.DEREGISTER -> fromIntroducer && m.messageClass().isResponse() && transactions.onResponse(m, source);
+          StunMethods.DEREGISTER, StunMethods.RELAY_REQUEST -> fromIntroducer && m.messageClass().isResponse() && transactions.onResponse(m, source);
       case StunMethods.INTRODUCE -> fromIntroducer && m.messageClass() == StunClass.REQUEST
           && sessions.onIntroduce(m, source);
       case StunMethods.PUNCH, StunMethods.CLOSE -> sessions.onPeerMessage(m, source, socket);

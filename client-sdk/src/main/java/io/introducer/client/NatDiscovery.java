@@ -54,13 +54,15 @@ import org.slf4j.LoggerFactory;
  * introducer):
  * <ul>
  *   <li><b>mapping</b>: one socket sends Binding to the primary address (IP1:P1), then to every alternate it learns
- *       (OTHER-ADDRESS, and the further configured servers, which in a cluster are other nodes); the mapped
- *       addresses are compared as RFC 5780 section 4.3 does. With no second IP, only "port-dependent or not" can be
- *       told: EIM then may be ADM ({@link Result#notes()} says so).
+ *       (OTHER-ADDRESS IP2:P2, with IP2:P1 and IP1:P2 derived from it, and the further configured servers); the
+ *       mapped addresses are compared as RFC 5780 section 4.3 does. A clustered introducer without a second IP of its
+ *       own names another node's address as IP2, so one server is enough. With no second IP at all, only
+ *       "port-dependent or not" can be told: EIM then may be ADM ({@link Result#notes()} says so).
  *   <li><b>filtering</b>: from a fresh socket, Binding with CHANGE-REQUEST "change IP and port", then "change port"
  *       (all three requests at once: no filter entry for the alternates exists on that socket); answered from the
- *       other IP: EIF, from the other port only: ADF, neither: APDF. A node without a second IP answers 420, and
- *       EIF and ADF cannot be told apart (reported as ADF, with a note).
+ *       other IP: EIF, from the other port only: ADF, neither: APDF. A clustered node has another node answer "change
+ *       IP" for it; a node with no second IP at all answers 420, and EIF and ADF cannot be told apart (reported as
+ *       ADF, with a note).
  *   <li><b>allocation</b>: three fresh sockets send at the same moment; mapped port equal to the local port on at
  *       least two: preserving; consecutive mapped ports a constant small stride apart (|s| &lt;= 16): sequential;
  *       otherwise random (after up to two more tries with three more sockets each, since a lost packet reorders
@@ -123,12 +125,26 @@ public final class NatDiscovery {
    * @param publicAddresses the distinct server-reflexive addresses seen, the first one towards the primary server
    *     (one address for an endpoint-independent mapping, one per destination otherwise)
    * @param notes why a field is unknown or only partly determined (empty when everything was measured)
+   * @param otherAddress the alternate address the primary server named (OTHER-ADDRESS, RFC 5780 section 7.4: its
+   *     second IP and port, or another node's in a cluster, or only its alternate port), which the mapping and
+   *     filtering tests used; null when it named none
    */
-  public record Result(NatProfile profile, List<InetSocketAddress> publicAddresses, List<String> notes) {
+  public record Result(NatProfile profile, List<InetSocketAddress> publicAddresses, List<String> notes,
+      InetSocketAddress otherAddress) {
     public Result {
       Objects.requireNonNull(profile, "profile");
       publicAddresses = List.copyOf(publicAddresses);
       notes = List.copyOf(notes);
+    }
+
+    /** Without an OTHER-ADDRESS. */
+    public Result(NatProfile profile, List<InetSocketAddress> publicAddresses, List<String> notes) {
+      this(profile, publicAddresses, notes, null);
+    }
+
+    /** Whether the server supports RFC 5780 behaviour discovery (it named an alternate address). */
+    public boolean rfc5780() {
+      return otherAddress != null;
     }
 
     /** Open (EIM + EIF), moderate (EIM + ADF/APDF) or strict (ADM/APDM); UNKNOWN without a mapping result. */
@@ -144,7 +160,8 @@ public final class NatDiscovery {
           + (p.allocation() == NatProfile.Allocation.SEQUENTIAL ? " stride " + p.stride() : "")
           + ", hairpinning " + p.hairpinning().name().toLowerCase()
           + (p.lifetimeSeconds() > 0 ? ", lifetime " + p.lifetimeSeconds() + " s" : "")
-          + ", public " + publicAddresses + (notes.isEmpty() ? "" : ", notes " + notes) + ")";
+          + ", public " + publicAddresses + (otherAddress == null ? "" : ", alternate " + format(otherAddress))
+          + (notes.isEmpty() ? "" : ", notes " + notes) + ")";
     }
   }
 
@@ -421,7 +438,7 @@ public final class NatDiscovery {
       List<InetSocketAddress> publicAddresses = new ArrayList<>(new LinkedHashSet<>(mapped.values()));
       NatProfile profile = new NatProfile(mapping, filtering, allocation.kind(), allocation.stride(), hairpinning,
           lifetime);
-      return new Result(profile, publicAddresses, notes);
+      return new Result(profile, publicAddresses, notes, other);
     }
 
     // --- the classifications

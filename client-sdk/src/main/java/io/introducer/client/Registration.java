@@ -26,6 +26,12 @@ final class Registration {
   private static final Logger log = LoggerFactory.getLogger(Registration.class);
   static final long MIN_RETRY_MILLIS = 1_000;
   static final long MAX_RETRY_MILLIS = 30_000;
+  /**
+   * A keepalive sent out of turn because something suggests the introducer is gone (a relayed path went silent, a
+   * RELAY-REQUEST went unanswered) waits at most this long (or the request timeout, if shorter) before the client
+   * fails over to its next server.
+   */
+  static final Duration CHECK_TIMEOUT = Duration.ofMillis(1_500);
   /** DEREGISTER on close waits at most this long, so that close() stays quick. */
   static final Duration DEREGISTER_TIMEOUT = Duration.ofSeconds(2);
 
@@ -39,6 +45,7 @@ final class Registration {
   private boolean stopped;
   private long lifetimeMillis = Long.MAX_VALUE;
   private int retries;
+  private boolean keepaliveInFlight;
   private ScheduledFuture<?> timer;
 
   Registration(ClientRuntime rt, Transactions transactions) {
@@ -136,12 +143,53 @@ final class Registration {
   }
 
   private void keepalive() {
+    keepalive(rt.config.requestTimeout());
+  }
+
+  /**
+   * Checks at once that the introducer still answers (a keepalive out of turn, with a short timeout): called when a
+   * relayed path went silent, since a node that dies takes its relay and its registrations with it. An unanswered
+   * check fails over to the next server like an unanswered keepalive. Nothing happens while not registered (the
+   * registration is being retried already) or while a keepalive is in flight.
+   */
+  void check() {
+    if (stopped || !registered || keepaliveInFlight) {
+      return;
+    }
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    Duration t = rt.config.requestTimeout().compareTo(CHECK_TIMEOUT) < 0 ? rt.config.requestTimeout() : CHECK_TIMEOUT;
+    keepalive(t);
+  }
+
+  /**
+   * The server {@code asked} did not answer a request that matters now (RELAY-REQUEST): move on to the next server
+   * and register there, as after an unanswered keepalive. Nothing happens while not registered (already retrying)
+   * or when the client moved on from {@code asked} already.
+   */
+  void serverUnresponsive(InetSocketAddress asked, String what) {
+    if (stopped || !registered || !asked.equals(server())) {
+      return; // already failed over, or registering again
+    }
+    if (timer != null) {
+      timer.cancel(false);
+    }
+    registrationLost(what);
+    serverIndex = (serverIndex + 1) % servers.size();
+    retryRegister();
+  }
+
+  private void keepalive(Duration timeout) {
     if (stopped) {
       return;
     }
-    transactions.send(rt.wire.keepalive(), server(), rt.config.requestTimeout()).whenComplete((m, err) -> {
-      if (stopped) {
-        return;
+    keepaliveInFlight = true;
+    InetSocketAddress asked = server();
+    transactions.send(rt.wire.keepalive(), asked, timeout).whenComplete((m, err) -> {
+      keepaliveInFlight = false;
+      if (stopped || !registered || !asked.equals(server())) {
+        return; // meanwhile the registration moved on (lost, failed over): its own loop carries on
       }
       if (err != null) {
         registrationLost("keepalive timed out");

@@ -66,6 +66,15 @@ final class Session {
 
     /** An open session moved from its relayed path to a direct one (PROTOCOL.md section 8, RELAY_FIRST). */
     void pathChanged(Session s);
+
+    /**
+     * The relayed path of an open session stopped answering for {@link ClientConfig#relayProbeTimeout()}: its relay
+     * may be gone (PROTOCOL.md section 8, relay failover). Reported once until the path answers again or moves.
+     */
+    void relayedPathSilent(Session s);
+
+    /** An open session moved from a relayed path to another relayed path (after a relay failover). */
+    void relayedPathRestored(Session s);
   }
 
   private enum State { PUNCHING, OPEN, CLOSED }
@@ -85,6 +94,16 @@ final class Session {
   private final Set<InetSocketAddress> proven = new LinkedHashSet<>();
   /** Relayed candidates of the peer (UPDATE): reaching it there is a RELAY path, like our tunnel addresses. */
   private final Set<InetSocketAddress> relayedTargets = new HashSet<>();
+  /**
+   * Relayed candidates the peer announced while the channel was open on a relayed path: it moved to another relay
+   * (failover), and the first PUNCH success from one of them moves the channel there.
+   */
+  private final Set<InetSocketAddress> replacementTargets = new LinkedHashSet<>();
+  static final int MAX_REPLACEMENT_TARGETS = 4;
+  /** Repeats of the first punch to a replacement target, so that one lost datagram costs less than a probe interval. */
+  static final long[] REPLACEMENT_PUNCH_REPEATS_MILLIS = {100, 300};
+  /** {@link Owner#relayedPathSilent} was called and the path has not answered since. */
+  private boolean silenceReported;
   /** Order and pacing of the targets for the introducer's strategy and our side of it (PROTOCOL.md section 7). */
   private PunchPlan plan;
   /** PREDICTED ports among {@link #targets}: they do not count against {@link #MAX_TARGETS}. */
@@ -106,6 +125,11 @@ final class Session {
   private long connectedAfterNanos;
   private long srttNanos;
   private long lastAnswerNanos;
+  /**
+   * Birthday, easy side, open: the address the hard side nominated (it kept another socket than the one our first
+   * success came from), being validated by a PUNCH of ours; its success moves the channel there.
+   */
+  private InetSocketAddress nominated;
 
   Session(ClientRuntime rt, Owner owner, Introduction intro, long startNanos) {
     this.rt = rt;
@@ -316,12 +340,52 @@ final class Session {
       }
       if (c.kind() == Candidate.Kind.RELAYED) {
         relayedTargets.add(a);
+        if (state == State.OPEN && relayed(path) && !a.equals(path)) {
+          punchReplacement(a);
+        }
       }
       if (state == State.PUNCHING && !targets.contains(a) && targets.size() - predictedTargets < MAX_TARGETS + 4) {
         targets.add(a);
         sendPunch(a);
       }
     }
+  }
+
+  /** The peer announced a new relayed address while we talk through a relay: punch it now and on every probe. */
+  private void punchReplacement(InetSocketAddress a) {
+    if (!replacementTargets.add(a)) {
+      return;
+    }
+    Iterator<InetSocketAddress> oldest = replacementTargets.iterator();
+    while (replacementTargets.size() > MAX_REPLACEMENT_TARGETS && oldest.hasNext()) {
+      oldest.next();
+      oldest.remove();
+    }
+    log.info("session {}: {} announced the relayed address {}; punching it", id, remotePeerId(), a);
+    sendPunch(a);
+    for (long delay : REPLACEMENT_PUNCH_REPEATS_MILLIS) {
+      rt.schedule(() -> {
+        if (state == State.OPEN && replacementTargets.contains(a)) {
+          sendPunch(a);
+        }
+      }, delay);
+    }
+  }
+
+  /**
+   * True when {@code source} may take over the relayed path: a relayed address of the peer announced after we
+   * opened, or a tunnel of an allocation other than the one the path uses (ours was replaced after a failover).
+   */
+  private boolean replacesRelayedPath(InetSocketAddress source) {
+    if (state != State.OPEN || !relayed(path) || !relayed(source) || source.equals(path)) {
+      return false;
+    }
+    if (RelayPool.isTunnel(source)) {
+      RelayPool.Tunnel next = rt.relays.tunnel(source);
+      RelayPool.Tunnel current = RelayPool.isTunnel(path) ? rt.relays.tunnel(path) : null;
+      return next != null && (current == null || current.client() != next.client());
+    }
+    return replacementTargets.contains(source);
   }
 
   private void punchStep() {
@@ -375,7 +439,17 @@ final class Session {
       oldest.next();
       oldest.remove();
     }
-    rt.send(Wire.punchRequest(tx, intro.sessionId(), rt.wire.peerId(), intro.sessionKey()), target, via);
+    rt.send(Wire.punchRequest(tx, intro.sessionId(), rt.wire.peerId(), intro.sessionKey(), nominates(target)),
+        target, via);
+  }
+
+  /**
+   * The birthday strategy's hard side keeps one socket, the one its first success came in on; when two of its
+   * mappings were hit at once the easy side may have opened on the other one. So the hard side's punches on its
+   * open path say NOMINATED, and the easy side follows (PROTOCOL.md section 7), like ICE's controlling agent.
+   */
+  private boolean nominates(InetSocketAddress target) {
+    return state == State.OPEN && plan.birthdayHard() && target.equals(path) && !relayed(target);
   }
 
   /** A PUNCH request or CLOSE is authentic when signed with the session key by the other peer, not reflected. */
@@ -406,7 +480,15 @@ final class Session {
     // On a relayed path a punch from a direct address is answered with a punch back: the peer found a direct
     // path, and our success moves us there too.
     boolean lookForDirect = state == State.OPEN && relayed(path) && !relayed(source);
-    if (state == State.PUNCHING || lookForDirect) {
+    // After a relay failover the peer punches our new relayed address: punch back, and its success moves us there.
+    boolean replacement = replacesRelayedPath(source);
+    // The birthday hard side nominated another of its addresses than our path: validate it, its success moves us.
+    boolean follow = state == State.OPEN && plan.birthdayEasy() && m.has(StunAttributes.NOMINATED)
+        && !relayed(path) && !relayed(source) && !source.equals(path);
+    if (follow) {
+      nominated = source;
+    }
+    if (state == State.PUNCHING || lookForDirect || replacement || follow) {
       if (state == State.PUNCHING && via == rt.transport && !targets.contains(source)
           && (targets.size() - predictedTargets < MAX_TARGETS || relayed(source))) {
         targets.add(source); // peer-reflexive: how the easy side learns a hard side's port
@@ -446,6 +528,10 @@ final class Session {
         birthday.stop(via);
       }
       moveToDirect(source, sample);
+    } else if (replacesRelayedPath(source)) {
+      moveToRelay(source, sample);
+    } else if (source.equals(nominated) && !relayed(path)) {
+      followNomination(source, sample, via);
     } else if (probe.target().equals(path)) {
       // RFC 6298: SRTT <- 7/8 SRTT + 1/8 R
       srttNanos = srttNanos - srttNanos / 8 + sample / 8;
@@ -503,7 +589,10 @@ final class Session {
     }
     log.info("session {} with {} open via {} after {} ms, rtt {} us", id, remotePeerId(), source,
         connectedAfterMillis(), srttMicros());
-    probeTimer = rt.schedule(this::probe, rt.config.probeInterval().toMillis());
+    if (plan.birthdayHard() && !relayed(source)) {
+      sendPunch(source, via); // nominates at once: the easy side may have opened on another of our sockets
+    }
+    probeTimer = rt.schedule(this::probe, probeDelayMillis());
     owner.opened(this);
   }
 
@@ -532,17 +621,84 @@ final class Session {
     owner.pathChanged(this);
   }
 
-  /** Keepalive and RTT probe on an open channel; closes it when the peer stopped answering. */
+  /** The birthday hard side's nominated address answered our validation: the channel follows it, still DIRECT. */
+  private void followNomination(InetSocketAddress source, long rttNanos, DatagramTransport via) {
+    InetSocketAddress before = path;
+    path = source;
+    pathSocket = via;
+    nominated = null;
+    srttNanos = rttNanos;
+    channel.useSocket(via);
+    channel.rtt(rttNanos);
+    channel.moveTo(source, Path.DIRECT);
+    log.info("session {} with {} follows the address {} the peer nominated (was {}), rtt {} us", id, remotePeerId(),
+        source, before, srttMicros());
+  }
+
+  /**
+   * Another relayed path answered after the peer or we moved to a new relay (failover): the same channel follows it,
+   * still {@link Path#RELAY}, so the game sees only the gap.
+   */
+  private void moveToRelay(InetSocketAddress source, long rttNanos) {
+    InetSocketAddress before = path;
+    path = source;
+    pathSocket = rt.transport;
+    srttNanos = rttNanos;
+    silenceReported = false;
+    replacementTargets.clear();
+    channel.useSocket(rt.transport);
+    channel.rtt(rttNanos);
+    channel.moveTo(source, Path.RELAY);
+    log.info("session {} with {} moved from the relayed path {} to the relayed path {}, rtt {} us", id,
+        remotePeerId(), before, source, srttMicros());
+    owner.relayedPathRestored(this);
+  }
+
+  /**
+   * Keepalive and RTT probe on an open channel; closes it when the peer stopped answering. A relayed path is probed
+   * more often, and when it stays silent for {@link ClientConfig#relayProbeTimeout()} the owner hears of it (the relay
+   * may be gone); relayed addresses the peer announced meanwhile are punched along.
+   */
   private void probe() {
     if (state != State.OPEN) {
       return;
     }
-    if (ClientRuntime.nowNanos() - lastAnswerNanos > rt.config.probeTimeout().toNanos()) {
+    long silentNanos = ClientRuntime.nowNanos() - lastAnswerNanos;
+    if (silentNanos > rt.config.probeTimeout().toNanos()) {
       close("peer unreachable", true);
       return;
     }
+    if (relayed(path) && !silenceReported && silentNanos >= rt.config.relayProbeTimeout().toNanos()) {
+      silenceReported = true;
+      log.info("session {} with {}: no answer through the relayed path {} for {} ms", id, remotePeerId(), path,
+          TimeUnit.NANOSECONDS.toMillis(silentNanos));
+      owner.relayedPathSilent(this);
+      if (state != State.OPEN) {
+        return;
+      }
+    }
     sendPunch(path, pathSocket);
-    probeTimer = rt.schedule(this::probe, rt.config.probeInterval().toMillis());
+    for (InetSocketAddress t : replacementTargets) {
+      sendPunch(t);
+    }
+    probeTimer = rt.schedule(this::probe, probeDelayMillis());
+  }
+
+  /**
+   * Until the next probe: the probe interval of the path, but on a relayed path not past the moment its silence
+   * would reach the relay probe timeout, so that a lost relay is noticed on time rather than a tick later.
+   */
+  private long probeDelayMillis() {
+    if (!relayed(path)) {
+      return rt.config.probeInterval().toMillis();
+    }
+    long interval = rt.config.relayProbeInterval().toMillis();
+    if (silenceReported) {
+      return interval;
+    }
+    long silentMillis = TimeUnit.NANOSECONDS.toMillis(ClientRuntime.nowNanos() - lastAnswerNanos);
+    long untilTimeout = rt.config.relayProbeTimeout().toMillis() - silentMillis;
+    return Math.max(10, Math.min(interval, untilTimeout));
   }
 
   /** Waiters now waiting for this open channel. */

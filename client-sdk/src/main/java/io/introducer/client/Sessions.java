@@ -57,7 +57,17 @@ final class Sessions implements Session.Owner {
   static final int MAX_EARLY_FRAMES = 32;
   static final int MAX_EARLY_ADDRESSES = 256;
   private final ArrayDeque<Channel> unclaimed = new ArrayDeque<>();
+  /**
+   * UPDATEs that arrived before the INTRODUCE of their session (a lost INTRODUCE waits for the introducer's
+   * retransmission, while the initiator's UPDATE may already be on its way): applied when the session starts.
+   */
+  private final LinkedHashMap<String, EarlyUpdate> earlyUpdates = new LinkedHashMap<>();
+  static final int MAX_EARLY_UPDATES = 64;
+  static final long EARLY_UPDATE_NANOS = TimeUnit.SECONDS.toNanos(10);
   private Consumer<PeerChannel> incomingListener;
+
+  /** Late candidates for a session not (yet) known here. */
+  private record EarlyUpdate(String from, List<Candidate> candidates, long atNanos) {}
   private boolean closed;
 
   /** A CONNECT in flight to the introducer. */
@@ -263,6 +273,28 @@ final class Sessions implements Session.Owner {
     rt.callback(() -> listener.introduced(intro.remotePeerId(), s.id(), intro.candidates(), intro.strategy()));
     relaying.begin(s, policy);
     s.start();
+    EarlyUpdate early = earlyUpdates.remove(s.id());
+    if (early != null && early.from().equals(s.remotePeerId())) {
+      log.info("{} got late candidates {} from {} for session {} before its introduction", rt.wire.peerId(),
+          early.candidates(), s.remotePeerId(), s.id());
+      relaying.updated(s, early.candidates());
+    }
+  }
+
+  private void keepEarlyUpdate(String sessionHex, EarlyUpdate update) {
+    long now = update.atNanos();
+    earlyUpdates.values().removeIf(u -> now - u.atNanos() > EARLY_UPDATE_NANOS);
+    if (earlyUpdates.size() >= MAX_EARLY_UPDATES) {
+      Iterator<String> oldest = earlyUpdates.keySet().iterator();
+      oldest.next();
+      oldest.remove();
+    }
+    earlyUpdates.merge(sessionHex, update, (a, b) -> {
+      List<Candidate> all = new ArrayList<>(a.candidates());
+      b.candidates().stream().filter(c -> !all.contains(c)).forEach(all::add);
+      return new EarlyUpdate(a.from(), List.copyOf(all), a.atNanos());
+    });
+    log.debug("{} holds an UPDATE for session {} it does not know yet", rt.wire.peerId(), sessionHex);
   }
 
   // ----------------------------------------------------------------------------------- peer messages
@@ -307,16 +339,22 @@ final class Sessions implements Session.Owner {
       return false;
     }
     rt.send(rt.wire.updateAck(m, sid), source);
-    Session s = byId.get(HexFormat.of().formatHex(sid));
-    if (s == null || !s.remotePeerId().equals(m.getString(StunAttributes.TARGET_PEER_ID))) {
-      return true;
-    }
+    String sessionHex = HexFormat.of().formatHex(sid);
+    Session s = byId.get(sessionHex);
+    String from = m.getString(StunAttributes.TARGET_PEER_ID);
     List<Candidate> candidates = new ArrayList<>();
     for (byte[] v : m.getAll(StunAttributes.CANDIDATE)) {
       Candidate c = Candidate.decode(v, m.transactionId());
       if (c != null) {
         candidates.add(c);
       }
+    }
+    if (s == null && !closed && !retired.containsKey(sessionHex) && from != null && !candidates.isEmpty()) {
+      keepEarlyUpdate(sessionHex, new EarlyUpdate(from, List.copyOf(candidates), ClientRuntime.nowNanos()));
+      return true;
+    }
+    if (s == null || !s.remotePeerId().equals(from)) {
+      return true;
     }
     log.info("{} got late candidates {} from {} for session {}", rt.wire.peerId(), candidates, s.remotePeerId(),
         s.id());
@@ -396,6 +434,16 @@ final class Sessions implements Session.Owner {
     report(s.introduction(), s.strategyUsed(), Outcome.CONNECTED_DIRECT, s.connectedAfterMillis(), s.srttMicros(),
         s.path(), null);
     relaying.movedToDirect(s);
+  }
+
+  @Override
+  public void relayedPathSilent(Session s) {
+    relaying.relayedPathSilent(s);
+  }
+
+  @Override
+  public void relayedPathRestored(Session s) {
+    relaying.relayedPathRestored(s);
   }
 
   private void forget(Session s) {

@@ -112,10 +112,31 @@ final class Wire {
   }
 
   /** UPDATE (PROTOCOL.md section 8): late candidates of a session, e.g. our relayed address. */
-  byte[] update(byte[] sessionId, List<Candidate> candidates) {
-    StunMessage.Builder b = request(StunMethods.UPDATE).add(StunAttributes.SESSION_ID, sessionId);
+  byte[] update(byte[] sessionId, String otherPeerId, List<Candidate> candidates) {
+    StunMessage.Builder b = request(StunMethods.UPDATE).add(StunAttributes.SESSION_ID, sessionId)
+        .addString(StunAttributes.TARGET_PEER_ID, otherPeerId);
     for (Candidate c : candidates) {
       b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
+    }
+    return signed(b);
+  }
+
+  /**
+   * RELAY-REQUEST (PROTOCOL.md section 8): credentials on another relay for a session whose relay was lost, naming
+   * the relays that failed so that the introducer picks none of them. With {@code renewal} the relays named are the
+   * session's working relay, which the introducer avoids if it can but may offer again (fresh credentials before the
+   * current ones expire). TARGET-PEER-ID names the other peer, so that a node whose session history no longer holds
+   * the session still answers.
+   */
+  byte[] relayRequest(byte[] sessionId, String otherPeerId, java.util.Collection<InetSocketAddress> relays,
+      boolean renewal) {
+    StunMessage.Builder b = request(StunMethods.RELAY_REQUEST).add(StunAttributes.SESSION_ID, sessionId)
+        .addString(StunAttributes.TARGET_PEER_ID, otherPeerId);
+    for (InetSocketAddress a : relays) {
+      b.addXorAddress(StunAttributes.RELAY_ADDRESS, a);
+    }
+    if (renewal) {
+      b.add(StunAttributes.RENEWAL, new byte[0]);
     }
     return signed(b);
   }
@@ -139,10 +160,19 @@ final class Wire {
   // --- peer <-> peer: SESSION-ID, PEER-ID (requests and indications), MI-SHA256(session key), FINGERPRINT
 
   static byte[] punchRequest(byte[] transactionId, byte[] sessionId, String senderPeerId, byte[] sessionKey) {
-    return StunMessage.builder(StunMethods.PUNCH, StunClass.REQUEST, transactionId)
+    return punchRequest(transactionId, sessionId, senderPeerId, sessionKey, false);
+  }
+
+  /** A PUNCH request; {@code nominated}: the channel lives on the address it comes from (NOMINATED). */
+  static byte[] punchRequest(byte[] transactionId, byte[] sessionId, String senderPeerId, byte[] sessionKey,
+      boolean nominated) {
+    StunMessage.Builder b = StunMessage.builder(StunMethods.PUNCH, StunClass.REQUEST, transactionId)
         .add(StunAttributes.SESSION_ID, sessionId)
-        .addString(StunAttributes.PEER_ID, senderPeerId)
-        .integritySha256(sessionKey).fingerprint().encode();
+        .addString(StunAttributes.PEER_ID, senderPeerId);
+    if (nominated) {
+      b.add(StunAttributes.NOMINATED, new byte[0]);
+    }
+    return b.integritySha256(sessionKey).fingerprint().encode();
   }
 
   static byte[] punchSuccess(StunMessage request, InetSocketAddress source, byte[] sessionId, byte[] sessionKey) {

@@ -10,6 +10,7 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.PunchParams;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.net.DatagramPacket;
@@ -143,6 +144,11 @@ class ProtocolConformanceTest {
   }
 
   private static byte[] introduce(byte[] tx, byte[] sessionId, byte[] sessionKey, InetSocketAddress candidate) {
+    return introduce(tx, sessionId, sessionKey, candidate, new byte[] {0, 0, 0, 0}, null);
+  }
+
+  private static byte[] introduce(byte[] tx, byte[] sessionId, byte[] sessionKey, InetSocketAddress candidate,
+      byte[] strategy, PunchParams params) {
     StunMessage.Builder b = StunMessage.builder(StunMethods.INTRODUCE, StunClass.REQUEST, tx)
         .addString(StunAttributes.APP_ID, APP).addString(StunAttributes.PEER_ID, PEER)
         .addU64(StunAttributes.TIMESTAMP, System.currentTimeMillis())
@@ -151,16 +157,27 @@ class ProtocolConformanceTest {
         .add(StunAttributes.ROLE, new byte[] {1, 0, 0, 0})
         .addString(StunAttributes.TARGET_PEER_ID, REMOTE);
     b.add(StunAttributes.CANDIDATE, new Candidate(Candidate.Kind.SERVER_REFLEXIVE, candidate).encode(tx));
-    return b.add(StunAttributes.STRATEGY, new byte[] {0, 0, 0, 0}).addU32(StunAttributes.PUNCH_WINDOW, 5_000)
+    if (params != null) {
+      b.add(StunAttributes.PUNCH_PARAMS, params.encode());
+    }
+    return b.add(StunAttributes.STRATEGY, strategy).addU32(StunAttributes.PUNCH_WINDOW, 5_000)
         .integritySha256(PEER_KEY).fingerprint().encode();
   }
 
   /** A PUNCH request from the remote peer, optionally with an unknown comprehension-required attribute. */
   private static byte[] punchRequest(byte[] tx, byte[] sessionId, byte[] key, boolean unknownAttribute) {
+    return punchRequest(tx, sessionId, key, unknownAttribute, false);
+  }
+
+  private static byte[] punchRequest(byte[] tx, byte[] sessionId, byte[] key, boolean unknownAttribute,
+      boolean nominated) {
     StunMessage.Builder b = StunMessage.builder(StunMethods.PUNCH, StunClass.REQUEST, tx)
         .add(StunAttributes.SESSION_ID, sessionId).addString(StunAttributes.PEER_ID, REMOTE);
     if (unknownAttribute) {
       b.add(0x0777, new byte[4]);
+    }
+    if (nominated) {
+      b.add(StunAttributes.NOMINATED, new byte[0]);
     }
     return b.integritySha256(key).fingerprint().encode();
   }
@@ -282,6 +299,52 @@ class ProtocolConformanceTest {
     assertThat(ch.isOpen()).isTrue();
     send(remote, closeIndication(sessionId, sessionKey), clientAddress);
     assertThat(closed.get(5, TimeUnit.SECONDS)).isEqualTo("closed by peer");
+  }
+
+  @Test
+  void theBirthdayEasySideFollowsTheAddressTheHardSideNominates() throws Exception {
+    // The easy side opened on one of the hard side's mappings (remote) while the hard side kept another socket
+    // (kept): the hard side's NOMINATED punches move the channel there once a punch of ours is answered from it.
+    InetSocketAddress clientAddress = register(new ClientListener() {});
+    BlockingQueue<PeerChannel> incoming = new LinkedBlockingQueue<>();
+    client.onIncoming(incoming::add);
+    byte[] sessionId = random(16);
+    byte[] sessionKey = random(32);
+    byte[] easySide = {(byte) Strategy.BIRTHDAY.code(), 2, 0, 0};
+    send(introducer, introduce(StunMessage.newTransactionId(), sessionId, sessionKey, address(remote), easySide,
+        new PunchParams(256, 0, 1000)), clientAddress);
+    Received punch = receive(remote, StunMethods.PUNCH, StunClass.REQUEST);
+    send(remote, punchSuccess(punch.message(), sessionId, clientAddress, sessionKey), clientAddress);
+    PeerChannel ch = incoming.poll(5, TimeUnit.SECONDS);
+    assertThat(ch).isNotNull();
+    assertThat(ch.remoteAddress()).isEqualTo(address(remote));
+
+    try (DatagramSocket kept = socket(); DatagramSocket other = socket()) {
+      // A punch without NOMINATED from another address is answered, but the channel stays.
+      send(other, punchRequest(StunMessage.newTransactionId(), sessionId, sessionKey, false), clientAddress);
+      receive(other, StunMethods.PUNCH, StunClass.SUCCESS_RESPONSE);
+      assertThat(ch.remoteAddress()).isEqualTo(address(remote));
+
+      // NOMINATED: answered, and validated by a punch of ours; until that is answered the channel stays.
+      send(kept, punchRequest(StunMessage.newTransactionId(), sessionId, sessionKey, false, true), clientAddress);
+      receive(kept, StunMethods.PUNCH, StunClass.SUCCESS_RESPONSE);
+      Received validation = receive(kept, StunMethods.PUNCH, StunClass.REQUEST);
+      assertThat(validation.message().verifyIntegritySha256(sessionKey)).isTrue();
+      assertThat(ch.remoteAddress()).isEqualTo(address(remote));
+      send(kept, punchSuccess(validation.message(), sessionId, clientAddress, random(32)), clientAddress);
+      send(kept, punchSuccess(validation.message(), sessionId, clientAddress, sessionKey), clientAddress);
+      for (int i = 0; i < 100 && !ch.remoteAddress().equals(address(kept)); i++) {
+        Thread.sleep(20);
+      }
+      assertThat(ch.remoteAddress()).isEqualTo(address(kept));
+      assertThat(ch.path()).isEqualTo(Path.DIRECT);
+      ch.send("moved".getBytes(StandardCharsets.UTF_8));
+      Received data;
+      do {
+        data = receive(kept);
+      } while (data.raw()[0] != (byte) 0xDA);
+      assertThat(new String(data.raw(), 1, data.raw().length - 1, StandardCharsets.UTF_8)).isEqualTo("moved");
+    }
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.introducer.client;
 
 import io.introducer.client.transport.DatagramTransportFactory;
 import io.introducer.rendezvous.IntroducerVerticle;
+import io.introducer.rendezvous.RelaySelector;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +18,7 @@ final class TestIntroducer {
   static final String SECRET = "s3cret-for-tests";
 
   private final Vertx vertx = Vertx.vertx();
-  private final IntroducerVerticle verticle = new IntroducerVerticle();
+  private final IntroducerVerticle verticle;
   private final String host;
 
   TestIntroducer() throws Exception {
@@ -26,6 +27,12 @@ final class TestIntroducer {
 
   /** With the test config adjusted by {@code tweak} (a relay, another punch window, ...). */
   TestIntroducer(UnaryOperator<JsonObject> tweak) throws Exception {
+    this(null, tweak);
+  }
+
+  /** With relays from {@code relays} (null: the {@code relay} config key, if any) and the config adjusted by {@code tweak}. */
+  TestIntroducer(RelaySelector relays, UnaryOperator<JsonObject> tweak) throws Exception {
+    verticle = new IntroducerVerticle(relays);
     JsonObject config = new JsonObject()
         .put("host", "127.0.0.1")
         .put("port", 0)

@@ -158,6 +158,21 @@ public final class RelayPool {
     delete(e.client);
   }
 
+  /**
+   * Deletes the allocation on {@code server} without telling its owners: they are moving to a new allocation on the
+   * same relay (credential renewal; a socket holds one allocation per relay, so the old one must go first). The future
+   * completes when the relay answered the deletion or it timed out; it never fails.
+   */
+  public CompletableFuture<Void> retire(InetSocketAddress server) {
+    Entry e = byServer.get(server);
+    if (e == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    forget(e);
+    e.owners.clear();
+    return delete(e.client);
+  }
+
   private CompletableFuture<Void> delete(TurnClient client) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     deleting.put(client, done);
@@ -171,6 +186,25 @@ public final class RelayPool {
   private void forget(Entry e) {
     byServer.remove(e.client.server(), e);
     tunnels.values().removeIf(t -> t.client == e.client);
+  }
+
+  /**
+   * The relay at {@code server} stopped relaying (the owner's probes through it go unanswered): its allocation is
+   * lost for every session sharing it (each owner's {@code onLost} hears {@code reason}) and deleted in case the
+   * relay still lives. False when this pool has no active allocation there.
+   */
+  public boolean declareLost(InetSocketAddress server, String reason) {
+    Entry e = byServer.get(server);
+    if (e == null || !e.client.isActive()) {
+      return false;
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    deleting.put(e.client, done);
+    e.client.abandon(reason).whenComplete((v, err) -> {
+      deleting.remove(e.client);
+      done.complete(null);
+    });
+    return true;
   }
 
   /** True when datagrams from {@code source} come from a relay this pool has an allocation on. Any thread. */

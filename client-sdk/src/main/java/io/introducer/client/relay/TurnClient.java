@@ -214,6 +214,11 @@ public final class TurnClient {
   }
 
   private void allocateAnswered(StunMessage m, Throwable err) {
+    if (err != null) {
+      // The relay may have allocated and only its answers were lost: that allocation would hold our address for
+      // its whole lifetime (every new Allocate from this socket refused with 437). Delete it, best effort.
+      deleteAllocation();
+    }
     if (err != null || m.messageClass() != StunClass.SUCCESS_RESPONSE) {
       allocationFailed(refusal("Allocate", m, err));
       return;
@@ -303,6 +308,19 @@ public final class TurnClient {
     lostListener.accept(reason);
   }
 
+  /**
+   * The owner concluded that the relay is gone (what it relays stopped arriving): the allocation counts as lost,
+   * as if a refresh had been refused ({@link #onLost} hears it), and a deletion is sent in case the relay lives
+   * after all. The future completes when the relay answered the deletion or it timed out; it never fails.
+   */
+  public CompletableFuture<Void> abandon(String reason) {
+    if (state != State.ACTIVE) {
+      return CompletableFuture.completedFuture(null);
+    }
+    lost(reason);
+    return deleteAllocation();
+  }
+
   // -------------------------------------------------------------------------------------- permissions
 
   /**
@@ -375,14 +393,17 @@ public final class TurnClient {
     int number = nextChannel++;
     CompletableFuture<Integer> result = new CompletableFuture<>();
     binding.put(peer, result);
+    // Accept ChannelData on the number at once: the relay binds it on our request and may relay the peer's
+    // next datagram on it before its success reaches us (dropping that datagram costs a punch round).
+    peersByChannel.put(number, peer);
     sendChannelBind(number, peer).whenComplete((v, err) -> {
       binding.remove(peer);
       if (err != null) {
+        peersByChannel.remove(number, peer);
         result.completeExceptionally(err);
         return;
       }
       if (state == State.ACTIVE) {
-        peersByChannel.put(number, peer);
         channels.put(peer, number);
         permissions.add(peer.getAddress());
         if (channelTimer == null) {

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -22,10 +23,16 @@ public final class TestRelay implements AutoCloseable {
   public static final String REST_SECRET = "relay-rest-secret";
 
   private final Vertx vertx = Vertx.vertx();
-  private final RelayVerticle relay = new RelayVerticle();
+  private final RelayVerticle relay;
 
   /** A relay with the loopback test config, adjusted by {@code tweak}. */
   public TestRelay(UnaryOperator<JsonObject> tweak) throws Exception {
+    this(Clock.systemUTC(), tweak);
+  }
+
+  /** A relay whose lifetimes, nonces and TURN REST expiry run on {@code clock}, with the config adjusted by {@code tweak}. */
+  public TestRelay(Clock clock, UnaryOperator<JsonObject> tweak) throws Exception {
+    relay = new RelayVerticle(clock);
     JsonObject config = new JsonObject()
         .put("host", "127.0.0.1")
         .put("port", 0)

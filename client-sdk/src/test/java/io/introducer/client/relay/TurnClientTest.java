@@ -88,6 +88,14 @@ class TurnClientTest {
     return new String(r.data(), StandardCharsets.UTF_8);
   }
 
+  private static io.introducer.protocol.StunMessage decodes(byte[] d) {
+    try {
+      return io.introducer.protocol.StunMessage.decode(d);
+    } catch (io.introducer.protocol.StunParseException e) {
+      throw new AssertionError("the relay sent a malformed STUN message", e);
+    }
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
@@ -204,6 +212,78 @@ class TurnClientTest {
     c.send(p, utf8("me too"));
     assertThat(peerReceives(relayed)).isEqualTo("me too");
     assertThat(relay.counters().drops()).doesNotContainKeys("no-permission", "unbound-channel", "no-allocation");
+  }
+
+  @Test
+  void channelDataOnANumberBeingBoundIsAcceptedBeforeTheBindSucceeds() throws Exception {
+    // The relay binds on our request and may relay the peer's next datagram on the channel before its success
+    // reaches us: that datagram is the peer's (dropping it cost a whole punch round, ~140 ms in the kernel lab).
+    relay = new TestRelay();
+    TurnClient c = client(TestRelay.USER, TestRelay.PASSWORD, SETTINGS);
+    allocate(c);
+    InetSocketAddress p = peerSocket();
+    byte[] early = new io.introducer.protocol.ChannelData(io.introducer.protocol.ChannelData.MIN_CHANNEL, utf8("early")).encode();
+    byte[] unknown = new io.introducer.protocol.ChannelData(io.introducer.protocol.ChannelData.MIN_CHANNEL + 1, utf8("x")).encode();
+
+    TurnClient.Relayed got = endpoint.onControl(() -> {
+      c.bindChannel(p); // in flight: the control thread is busy, so its success cannot have been taken yet
+      return c.onChannelData(early);
+    });
+
+    assertThat(got).isNotNull();
+    assertThat(got.peer()).isEqualTo(p);
+    assertThat(new String(got.data(), StandardCharsets.UTF_8)).isEqualTo("early");
+    assertThat(c.onChannelData(unknown)).as("a number we never asked for").isNull();
+  }
+
+  @Test
+  void anAllocateWhoseSuccessIsLostIsDeletedRatherThanLeftToHoldTheAddress() throws Exception {
+    relay = new TestRelay();
+    // A proxy in front of the relay that loses every Allocate success: the relay allocates, the client times out.
+    try (DatagramSocket proxy = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+      proxy.setSoTimeout(100);
+      Thread pump = new Thread(() -> {
+        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+        InetSocketAddress client = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!proxy.isClosed() && System.nanoTime() < deadline) {
+          try {
+            proxy.receive(p);
+          } catch (java.net.SocketTimeoutException e) {
+            continue;
+          } catch (java.io.IOException e) {
+            return;
+          }
+          byte[] d = java.util.Arrays.copyOf(p.getData(), p.getLength());
+          boolean fromRelay = p.getSocketAddress().equals(relay.address());
+          if (!fromRelay) {
+            client = (InetSocketAddress) p.getSocketAddress();
+          }
+          if (fromRelay && io.introducer.protocol.Demux.classify(d[0]) == io.introducer.protocol.Demux.Kind.STUN
+              && decodes(d).is(io.introducer.protocol.StunMethods.ALLOCATE,
+              io.introducer.protocol.StunClass.SUCCESS_RESPONSE)) {
+            continue;
+          }
+          try {
+            proxy.send(new DatagramPacket(d, d.length, fromRelay ? client : relay.address()));
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      }, "allocate-success-eater");
+      pump.setDaemon(true);
+      pump.start();
+      endpoint = new TurnEndpoint(new UdpTransportFactory());
+      TurnClient c = endpoint.client((InetSocketAddress) proxy.getLocalSocketAddress(), TestRelay.USER,
+          TestRelay.PASSWORD, TurnClient.Settings.defaults(Duration.ofMillis(800)));
+
+      assertThatThrownBy(() -> allocate(c)).hasRootCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+
+      assertThat(eventually(3_000, () -> relay.counters().allocationsDeleted() == 1)).isTrue();
+      assertThat(relay.counters().allocationsActive()).isZero();
+      proxy.close();
+      pump.join(2_000);
+    }
   }
 
   @Test
