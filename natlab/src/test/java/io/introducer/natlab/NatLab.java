@@ -11,17 +11,21 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A small internet in network namespaces: a "public" namespace (a bridge holding 203.0.113.1 and 198.51.100.1,
  * where the node runs), routers doing Linux NAT between that bridge and their own LAN bridge, and hosts on those
  * LANs. Everything is created by {@link #create()} and removed by {@link #close()}; all addresses are documentation
- * ranges and exist only inside these namespaces.
+ * ranges and exist only inside these namespaces. Used by {@link KernelNatIT} and by {@link NatLabBenchmark}.
  */
 final class NatLab implements AutoCloseable {
   static final String PUBLIC_IP = "203.0.113.1";
   static final String ALTERNATE_IP = "198.51.100.1";
-  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  /** The repository: the parent of the module directory the tests run in, or -Dnatlab.root (the benchmark). */
+  static final Path ROOT = Path.of(System.getProperty("natlab.root", "..")).toAbsolutePath().normalize();
 
   /** How a router translates: Linux MASQUERADE is EIM + APDF; --random-fully makes mapping random per destination. */
   enum NatType {
@@ -36,16 +40,30 @@ final class NatLab implements AutoCloseable {
 
   record Router(String ns, int index, String wanIp, String lanPrefix) {}
 
+  /**
+   * How the lab starts the node and the peers: the bin scripts (the tests, after the build packaged the jars), or
+   * {@code java -jar} on copies of the fat jars that a concurrent build cannot rewrite under a long run.
+   */
+  record Launcher(List<String> node, List<String> peer) {
+    static final Launcher BIN_SCRIPTS = new Launcher(List.of("bin/introducer-node"), List.of("bin/introducer-peer"));
+
+    static Launcher jars(Path nodeJar, Path peerJar) {
+      return new Launcher(List.of("java", "-jar", nodeJar.toString()), List.of("java", "-jar", peerJar.toString()));
+    }
+  }
+
   record Host(String ns, String ip, Router router) {}
 
   private final String prefix;
+  private final Launcher launcher;
   private final List<String> namespaces = new ArrayList<>();
   private final List<Proc> procs = Collections.synchronizedList(new ArrayList<>());
   private final List<Router> routers = new ArrayList<>();
   private final Map<Router, Integer> hostsPerRouter = new java.util.HashMap<>();
 
-  private NatLab(String prefix) {
+  private NatLab(String prefix, Launcher launcher) {
     this.prefix = prefix;
+    this.launcher = launcher;
   }
 
   /** Why the lab cannot run here, or null when it can (root, iproute2, iptables, nft, conntrack). */
@@ -77,8 +95,14 @@ final class NatLab implements AutoCloseable {
     return Files.isExecutable(Path.of("/usr/sbin", tool)) || Files.isExecutable(Path.of("/sbin", tool));
   }
 
+  /** The tests' lab: namespaces named nl&lt;pid&gt;-*, the bin scripts. */
   static NatLab create() throws IOException {
-    NatLab lab = new NatLab("nl" + (ProcessHandle.current().pid() % 100000));
+    return create("nl" + (ProcessHandle.current().pid() % 100000), Launcher.BIN_SCRIPTS);
+  }
+
+  /** A lab whose namespaces are named {@code prefix-*} (distinct prefixes keep concurrent labs apart). */
+  static NatLab create(String prefix, Launcher launcher) throws IOException {
+    NatLab lab = new NatLab(prefix, launcher);
     try {
       String pub = lab.ns("pub");
       sh("ip", "-n", pub, "link", "add", "br0", "type", "bridge");
@@ -157,9 +181,27 @@ final class NatLab implements AutoCloseable {
         "numgen", "random", "mod", "100", "<", String.valueOf(percent), "drop");
   }
 
+  /** Forgets every router's NAT mappings and filter state, so that the next flows start cold. */
   void flushConntrack() throws IOException {
     for (Router r : routers) {
       shAllowFail("ip", "netns", "exec", r.ns(), "conntrack", "-F");
+    }
+  }
+
+  private static final Pattern PING_SUMMARY = Pattern.compile("= ([0-9.]+)/([0-9.]+)/([0-9.]+)/");
+
+  /**
+   * The mean round trip from namespace {@code fromNs} to {@code ip} over {@code count} ICMP echoes 10 ms apart (ping, Debian
+   * iputils-ping), in milliseconds, or NaN when ping is missing or nothing came back.
+   */
+  double pingMillis(String fromNs, String ip, int count) {
+    try {
+      String out = sh("ip", "netns", "exec", fromNs, "ping", "-q", "-n", "-c", String.valueOf(count), "-i", "0.01",
+          "-W", "1", ip);
+      Matcher m = PING_SUMMARY.matcher(out);
+      return m.find() ? Double.parseDouble(m.group(2)) : Double.NaN;
+    } catch (IOException e) {
+      return Double.NaN;
     }
   }
 
@@ -171,14 +213,15 @@ final class NatLab implements AutoCloseable {
         "INTRODUCER_CLUSTER_ENABLED", "false",
         "INTRODUCER_HTTP_HOST", "127.0.0.1"));
     all.putAll(env);
-    Proc node = exec(publicNs(), all, "bin/introducer-node");
+    Proc node = exec(publicNs(), all, launcher.node().toArray(String[]::new));
     node.await("Node started", 90);
     return node;
   }
 
   /** Runs bin/introducer-peer on a host against the node. */
   Proc peer(Host host, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("bin/introducer-peer", "--server", PUBLIC_IP + ":3478"));
+    List<String> cmd = new ArrayList<>(launcher.peer());
+    cmd.addAll(List.of("--server", PUBLIC_IP + ":3478"));
     cmd.addAll(List.of(args));
     return exec(host.ns(), Map.of(), cmd.toArray(String[]::new));
   }
@@ -197,9 +240,12 @@ final class NatLab implements AutoCloseable {
     return p;
   }
 
-  /** Stops every process this lab started (SIGTERM, then SIGKILL), then deletes its namespaces. */
+  /**
+   * Stops every process this lab started (SIGTERM, then SIGKILL), then deletes its namespaces. Idempotent, and
+   * synchronized so that a shutdown hook's call waits for one in progress.
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
     synchronized (procs) {
       for (Proc p : procs) {
         p.stop();
@@ -243,6 +289,8 @@ final class NatLab implements AutoCloseable {
     final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     final List<String> all = Collections.synchronizedList(new ArrayList<>());
+    /** Set once the process has exited and its whole output is in {@link #lines}. */
+    private volatile boolean drained;
 
     /**
      * Follows the process's output file. (Reading the pipe instead loses the last lines: when a process exits, the JDK
@@ -272,6 +320,8 @@ final class NatLab implements AutoCloseable {
           }
         } catch (IOException | InterruptedException ignored) {
           // the lab is closing
+        } finally {
+          drained = true;
         }
       }, "natlab-output");
       t.setDaemon(true);
@@ -279,18 +329,29 @@ final class NatLab implements AutoCloseable {
     }
 
     String await(String fragment, long seconds) throws InterruptedException {
+      return await(line -> line.contains(fragment), "containing '" + fragment + "'", seconds);
+    }
+
+    /** The next line that matches, skipping the lines before it; AssertionError when none comes in time. */
+    String await(Predicate<String> match, String what, long seconds) throws InterruptedException {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       while (System.nanoTime() < deadline) {
         String line = lines.poll(100, TimeUnit.MILLISECONDS);
-        if (line != null && line.contains(fragment)) {
+        if (line != null && match.test(line)) {
           return line;
         }
-        if (line == null && !process.isAlive() && lines.isEmpty()) {
-          break;
+        if (line == null && drained && lines.isEmpty()) {
+          break; // exited, and its last lines were read: none will come (a dead process alone is not enough)
         }
       }
-      throw new AssertionError("no line containing '" + fragment + "' within " + seconds + " s; output:\n"
-          + String.join("\n", all));
+      throw new AssertionError("no line " + what + " within " + seconds + " s; output:\n" + String.join("\n", all));
+    }
+
+    /** Writes one line to the process's standard input. */
+    void send(String line) throws IOException {
+      java.io.OutputStream in = process.getOutputStream();
+      in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
     }
 
     int waitFor(long seconds) throws InterruptedException {

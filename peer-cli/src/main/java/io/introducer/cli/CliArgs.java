@@ -8,7 +8,7 @@ import java.util.UUID;
 
 /** The peer CLI's command line. Throws IllegalArgumentException with a message fit for the user. */
 record CliArgs(List<InetSocketAddress> servers, String app, String secret, String id, InetSocketAddress bind,
-    Duration timeout, String command, String target, String send, int count, Duration lifetime) {
+    Duration timeout, String command, String target, String send, int count, Duration lifetime, int repeat) {
 
   static final String USAGE = String.join("\n",
       "Usage: introducer-peer [options] listen",
@@ -30,11 +30,17 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
       "  --id NAME            this peer's id (default: a random one)",
       "  --bind HOST:PORT     local socket (default 127.0.0.1:0 when every server is loopback, else 0.0.0.0:0)",
       "  --timeout SECONDS    give up after this long (connect default 15; listen default: run until stopped)",
+      "  --repeat N           listen or connect N times, one round per line read on standard input (a harness's",
+      "                       go signal; stops early at end of input), each round with a fresh client (new socket,",
+      "                       NAT discovery, registration) named ID-1 .. ID-N; connect round k connects to PEER-k;",
+      "                       a listen round lasts until the next line. Each round first prints a round event.",
+      "                       Exits 1 if any round failed",
       "  --help               this text",
       "",
-      "Prints one JSON object per line per event: registered, introduced, connected (path, strategy, rtt_ms),",
-      "message, closed, error (reason); netcheck prints one. Exits 0 on success, 1 on failure or timeout (netcheck:",
-      "no answer from the introducer), 2 on bad usage.");
+      "Prints one JSON object per line per event: registered, introduced, connected (path, strategy, rtt_ms; after",
+      "connect also connect_ms, from the connect call to the open channel), message, closed, error (reason), round;",
+      "netcheck prints one. Exits 0 on success, 1 on failure or timeout (netcheck: no answer from the introducer),",
+      "2 on bad usage.");
 
   static CliArgs parse(String[] args) {
     List<InetSocketAddress> servers = new ArrayList<>();
@@ -48,6 +54,7 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
     String send = null;
     int count = 1;
     Duration lifetime = null;
+    int repeat = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -59,6 +66,13 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
         case "--timeout" -> timeout = Duration.ofMillis((long) (positive(value(args, ++i, a), a) * 1000));
         case "--send" -> send = value(args, ++i, a);
         case "--count" -> count = (int) positive(value(args, ++i, a), a);
+        case "--repeat" -> {
+          double n = positive(value(args, ++i, a), a);
+          if (n != Math.rint(n) || n > 100_000) {
+            throw new IllegalArgumentException("--repeat needs a whole number (1-100000), not '" + args[i] + "'");
+          }
+          repeat = (int) n;
+        }
         case "--lifetime" -> {
           double seconds = positive(value(args, ++i, a), a);
           if (seconds < 1 || seconds > 60) {
@@ -95,6 +109,9 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
     if (!command.equals("netcheck") && lifetime != null) {
       throw new IllegalArgumentException("--lifetime goes with netcheck");
     }
+    if (command.equals("netcheck") && repeat > 0) {
+      throw new IllegalArgumentException("--repeat goes with listen or connect");
+    }
     if (servers.isEmpty()) {
       servers.add(new InetSocketAddress("127.0.0.1", 3478));
     }
@@ -108,7 +125,8 @@ record CliArgs(List<InetSocketAddress> servers, String app, String secret, Strin
     if (timeout == null && command.equals("connect")) {
       timeout = Duration.ofSeconds(15);
     }
-    return new CliArgs(List.copyOf(servers), app, secret, id, bind, timeout, command, target, send, count, lifetime);
+    return new CliArgs(List.copyOf(servers), app, secret, id, bind, timeout, command, target, send, count, lifetime,
+        repeat);
   }
 
   private static String value(String[] args, int i, String option) {

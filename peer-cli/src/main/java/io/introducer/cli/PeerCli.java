@@ -9,26 +9,40 @@ import io.introducer.client.PeerChannel;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Strategy;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** bin/introducer-peer: a demo and diagnostics peer built on the client SDK. */
 public final class PeerCli {
   private final CliArgs args;
   private final PrintStream out;
+  private final BufferedReader in;
+  /** The client of the current round, which the shutdown hook closes. */
+  private final AtomicReference<IntroducerClient> current = new AtomicReference<>();
 
   PeerCli(CliArgs args, PrintStream out) {
+    this(args, out, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+  }
+
+  /** {@code in} gives the go signals of {@code --repeat}, one line per round. */
+  PeerCli(CliArgs args, PrintStream out, BufferedReader in) {
     this.args = args;
     this.out = out;
+    this.in = in;
   }
 
   public static void main(String[] argv) {
@@ -54,31 +68,88 @@ public final class PeerCli {
     if (args.command().equals("netcheck")) {
       return netcheck();
     }
-    IntroducerClient client;
-    try {
-      client = IntroducerClient.start(config()).get(seconds(args.timeout(), 15), TimeUnit.SECONDS);
-    } catch (Exception e) {
-      return fail("register failed: " + reason(e));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      IntroducerClient c = current.get();
+      if (c != null) {
+        c.close();
+      }
+    }, "introducer-peer-shutdown"));
+    if (args.repeat() > 0) {
+      return rounds();
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(client::close, "introducer-peer-shutdown"));
+    IntroducerClient client = start(args.id());
+    if (client == null) {
+      return 1;
+    }
     try {
-      return args.command().equals("listen") ? listen(client) : connect(client);
+      return args.command().equals("listen") ? listen(client) : connect(client, args.target());
     } finally {
       client.close();
     }
   }
 
-  private ClientConfig config() {
+  /** Starts a client registered as {@code id}, or prints why it could not and returns null. */
+  private IntroducerClient start(String id) {
+    CompletableFuture<IntroducerClient> started = IntroducerClient.start(config(id));
+    try {
+      IntroducerClient client = started.get(seconds(args.timeout(), 15), TimeUnit.SECONDS);
+      current.set(client);
+      return client;
+    } catch (Exception e) {
+      started.thenAccept(IntroducerClient::close); // registered too late: not this round's any more
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      fail("register failed: " + reason(e));
+      return null;
+    }
+  }
+
+  /**
+   * --repeat: one round per line on standard input, each with a fresh client named ID-k. A connect round connects to
+   * PEER-k and closes; a listen round accepts until the next line arrives.
+   */
+  private int rounds() {
+    boolean listen = args.command().equals("listen");
+    int failed = 0;
+    try {
+      String line = in.readLine();
+      for (int round = 1; round <= args.repeat() && line != null; round++) {
+        String id = args.id() + "-" + round;
+        print(Json.event("round").put("round", round).put("peer", id));
+        IntroducerClient client = start(id);
+        if (client == null) {
+          failed++;
+        } else if (listen) {
+          accept(client);
+        } else {
+          if (connect(client, args.target() + "-" + round) != 0) {
+            failed++;
+          }
+          client.close();
+        }
+        line = in.readLine();
+        if (listen && client != null) {
+          client.close();
+        }
+      }
+    } catch (IOException e) {
+      return fail("cannot read standard input: " + e.getMessage());
+    }
+    return failed == 0 ? 0 : 1;
+  }
+
+  private ClientConfig config(String id) {
     ClientConfig.Builder b = ClientConfig.builder()
         .servers(args.servers())
         .appId(args.app())
         .appSecret(args.secret())
-        .peerId(args.id())
+        .peerId(id)
         .bindAddress(args.bind())
         .listener(new ClientListener() {
           @Override
           public void registered(InetSocketAddress publicAddress) {
-            print(Json.event("registered").put("peer", args.id()).put("public", format(publicAddress)));
+            print(Json.event("registered").put("peer", id).put("public", format(publicAddress)));
           }
 
           @Override
@@ -99,16 +170,21 @@ public final class PeerCli {
     return b.build();
   }
 
-  private int listen(IntroducerClient client) {
-    CountDownLatch never = new CountDownLatch(1);
+  /** Accepts every incoming channel and echoes its messages. */
+  private void accept(IntroducerClient client) {
     client.onIncoming(ch -> {
-      printConnected(ch);
+      print(connected(ch));
       ch.onMessage(data -> {
         printMessage(ch, data);
         ch.send(data);
       });
       ch.onClose(reason -> print(Json.event("closed").put("peer", ch.remotePeerId()).put("reason", reason)));
     });
+  }
+
+  private int listen(IntroducerClient client) {
+    CountDownLatch never = new CountDownLatch(1);
+    accept(client);
     try {
       if (args.timeout() == null) {
         never.await();
@@ -121,17 +197,18 @@ public final class PeerCli {
     return 0;
   }
 
-  private int connect(IntroducerClient client) {
+  private int connect(IntroducerClient client, String target) {
     PeerChannel ch;
-    long deadline = System.nanoTime() + args.timeout().toNanos();
+    long start = System.nanoTime();
+    long deadline = start + args.timeout().toNanos();
     try {
-      ch = client.connect(args.target()).get(args.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      ch = client.connect(target).get(args.timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      return fail("connect to " + args.target() + " timed out after " + args.timeout().toSeconds() + " s");
+      return fail("connect to " + target + " timed out after " + args.timeout().toSeconds() + " s");
     } catch (Exception e) {
-      return fail("connect to " + args.target() + " failed: " + reason(e));
+      return fail("connect to " + target + " failed: " + reason(e));
     }
-    printConnected(ch);
+    print(connected(ch).put("connect_ms", millis(System.nanoTime() - start)));
     if (args.send() == null) {
       ch.close();
       return 0;
@@ -180,7 +257,11 @@ public final class PeerCli {
     return r.publicAddresses().isEmpty() ? 1 : 0;
   }
 
-  /** The netcheck object: RFC 4787 terms as NAT-PROFILE names them, lower-case words for the rest. */
+  /**
+   * The netcheck object: RFC 4787 terms as NAT-PROFILE names them, lower-case words for the rest; {@code alternate} is
+   * the OTHER-ADDRESS the first server named (its second IP, or another node's in a cluster), {@code rfc5780} whether
+   * it named one.
+   */
   static Json netcheckJson(NatDiscovery.Result r) {
     NatProfile p = r.profile();
     return Json.event("netcheck")
@@ -192,16 +273,23 @@ public final class PeerCli {
             : p.hairpinning() == NatProfile.Hairpinning.YES)
         .put("lifetime_s", p.lifetimeSeconds() == 0 ? null : p.lifetimeSeconds())
         .put("public", r.publicAddresses().stream().map(PeerCli::format).toList())
+        .put("rfc5780", r.rfc5780())
+        .put("alternate", r.otherAddress() == null ? null : format(r.otherAddress()))
         .put("summary", r.summary().name().toLowerCase(Locale.ROOT))
         .put("notes", r.notes());
   }
 
-  private void printConnected(PeerChannel ch) {
+  private static Json connected(PeerChannel ch) {
     Duration rtt = ch.rtt();
-    print(Json.event("connected").put("peer", ch.remotePeerId()).put("session", ch.sessionId())
+    return Json.event("connected").put("peer", ch.remotePeerId()).put("session", ch.sessionId())
         .put("path", ch.path().name().toLowerCase(Locale.ROOT)).put("strategy", ch.strategy().wireName())
         .put("remote", format(ch.remoteAddress()))
-        .put("rtt_ms", rtt == null ? null : Math.round(rtt.toNanos() / 10_000.0) / 100.0));
+        .put("rtt_ms", rtt == null ? null : millis(rtt.toNanos()));
+  }
+
+  /** Nanoseconds as milliseconds with two decimals. */
+  static double millis(long nanos) {
+    return Math.round(nanos / 10_000.0) / 100.0;
   }
 
   private void printMessage(PeerChannel ch, byte[] data) {

@@ -49,6 +49,19 @@ class CliArgsTest {
   }
 
   @Test
+  void repeatTakesAWholeNumberOfRoundsForListenOrConnect() {
+    assertThat(CliArgs.parse(new String[] {"listen"}).repeat()).isZero();
+    assertThat(CliArgs.parse(new String[] {"--id", "bob", "--repeat", "20", "listen"}).repeat()).isEqualTo(20);
+    assertThat(CliArgs.parse(new String[] {"connect", "bob", "--repeat", "3"}).repeat()).isEqualTo(3);
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"listen", "--repeat", "2.5"}))
+        .hasMessageContaining("whole number");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"listen", "--repeat", "0"}))
+        .hasMessageContaining("positive number");
+    assertThatThrownBy(() -> CliArgs.parse(new String[] {"netcheck", "--repeat", "2"}))
+        .hasMessageContaining("--repeat goes with listen or connect");
+  }
+
+  @Test
   void aNonLoopbackServerBindsAllInterfaces() {
     CliArgs a = CliArgs.parse(new String[] {"--server", "192.0.2.10:3478", "listen"});
     assertThat(a.bind().getAddress().isAnyLocalAddress()).isTrue();

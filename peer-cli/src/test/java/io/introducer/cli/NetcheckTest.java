@@ -64,7 +64,8 @@ class NetcheckTest {
       // OTHER-ADDRESS mapping and filtering cannot be measured.
       assertThat(json).startsWith("{\"event\":\"netcheck\",\"mapping\":\"unknown\",\"filtering\":\"unknown\","
           + "\"allocation\":\"preserving\",\"stride\":0,\"hairpinning\":true,\"lifetime_s\":null,\"public\":[\"127.0.0.1:");
-      assertThat(json).contains("\"summary\":\"unknown\"").contains("OTHER-ADDRESS");
+      assertThat(json).contains("\"rfc5780\":false,\"alternate\":null,\"summary\":\"unknown\"")
+          .contains("OTHER-ADDRESS");
     }
   }
 
@@ -85,9 +86,11 @@ class NetcheckTest {
   void theJsonNamesEveryField() {
     NatDiscovery.Result r = new NatDiscovery.Result(new NatProfile(NatProfile.Mapping.APDM, NatProfile.Filtering.APDF,
         NatProfile.Allocation.SEQUENTIAL, 2, NatProfile.Hairpinning.NO, 30),
-        List.of(new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("192.0.2.7", 4002)), List.of());
+        List.of(new InetSocketAddress("192.0.2.7", 4000), new InetSocketAddress("192.0.2.7", 4002)), List.of(),
+        new InetSocketAddress("198.51.100.2", 3480));
     assertThat(PeerCli.netcheckJson(r).toString()).isEqualTo("{\"event\":\"netcheck\",\"mapping\":\"APDM\","
         + "\"filtering\":\"APDF\",\"allocation\":\"sequential\",\"stride\":2,\"hairpinning\":false,\"lifetime_s\":30,"
-        + "\"public\":[\"192.0.2.7:4000\",\"192.0.2.7:4002\"],\"summary\":\"strict\",\"notes\":[]}");
+        + "\"public\":[\"192.0.2.7:4000\",\"192.0.2.7:4002\"],\"rfc5780\":true,"
+        + "\"alternate\":\"198.51.100.2:3480\",\"summary\":\"strict\",\"notes\":[]}");
   }
 }

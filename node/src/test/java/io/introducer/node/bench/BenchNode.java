@@ -143,7 +143,11 @@ final class BenchNode {
 
   /** A sample of /metrics (the sum over all series of that name whose labels contain {@code labelFilter}), or -1. */
   double metric(String name, String labelFilter) {
-    String text = metrics();
+    return metric(metrics(), name, labelFilter);
+  }
+
+  /** The sum over the series {@code name} in a /metrics text {@code text} whose labels contain {@code labelFilter}; -1. */
+  static double metric(String text, String name, String labelFilter) {
     if (text == null) {
       return -1;
     }
@@ -247,6 +251,70 @@ final class BenchNode {
       // gone
     }
     return -1;
+  }
+
+  /** Open file descriptors of the node JVM (entries of /proc/PID/fd), or -1. */
+  long openFds() {
+    try (var fds = Files.list(Path.of("/proc/" + pid() + "/fd"))) {
+      return fds.count();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  /** Threads of the node JVM (from /proc/PID/status), or -1. */
+  long threads() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("Threads:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    return -1;
+  }
+
+  /**
+   * UDP sockets the node JVM holds bound to a local port in {@code minPort..maxPort} other than {@code except} (its
+   * relayed sockets, not its listening ones), from the kernel: the process's socket inodes (/proc/PID/fd) matched
+   * against /proc/PID/net/udp and udp6. -1 when unreadable.
+   */
+  long udpSocketsInPortRange(int minPort, int maxPort, java.util.Set<Integer> except) {
+    java.util.Set<String> inodes = new java.util.HashSet<>();
+    try (var fds = Files.list(Path.of("/proc/" + pid() + "/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (target.startsWith("socket:[")) {
+            inodes.add(target.substring(8, target.length() - 1));
+          }
+        } catch (IOException e) {
+          // closed meanwhile
+        }
+      }
+      long n = 0;
+      for (String table : List.of("udp", "udp6")) {
+        Path file = Path.of("/proc/" + pid() + "/net/" + table);
+        if (!Files.exists(file)) {
+          continue;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+          String[] f = line.trim().split("\\s+");
+          if (f.length < 10 || !f[1].contains(":") || !inodes.contains(f[9])) {
+            continue;
+          }
+          int port = Integer.parseInt(f[1].substring(f[1].lastIndexOf(':') + 1), 16);
+          if (port >= minPort && port <= maxPort && !except.contains(port)) {
+            n++;
+          }
+        }
+      }
+      return n;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Lines of the node's log containing {@code needle} (e.g. Vert.x's blocked-thread warnings). */

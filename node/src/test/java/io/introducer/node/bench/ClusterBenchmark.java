@@ -458,13 +458,13 @@ public final class ClusterBenchmark {
     }
   }
 
-  private static String quarter(String heap) {
+  static String quarter(String heap) {
     String unit = heap.replaceAll("[0-9]", "");
     long v = Long.parseLong(heap.replaceAll("[^0-9]", ""));
     return Math.max(1, v / 4) + unit;
   }
 
-  private static void awaitReady(List<BenchNode> nodes, int members, int seconds) throws InterruptedException {
+  static void awaitReady(List<BenchNode> nodes, int members, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     while (System.nanoTime() < deadline) {
       boolean all = true;
