@@ -241,6 +241,7 @@ class DeployLocalIT {
     vars.put("introducer_install_java", false);
     vars.put("introducer_manage_systemd", false);
     vars.put("introducer_manage_user", false);
+    vars.put("introducer_manage_sysctl", false); // the host's kernel settings are not the test's to change
     vars.put("introducer_user", System.getProperty("user.name"));
     vars.put("introducer_group", currentGroup());
     vars.put("introducer_jar_src", nodeJar().toString());

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   BenchServer relay PORT MIN_PORT MAX_PORT USER PASSWORD REALM THREADS
- *   BenchServer introducer PORT
+ *   BenchServer introducer PORT [THREADS]
  * </pre>
  */
 public final class BenchServer {
@@ -24,7 +24,7 @@ public final class BenchServer {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
-      System.err.println("usage: BenchServer relay PORT MIN MAX USER PASSWORD REALM THREADS | introducer PORT");
+      System.err.println("usage: BenchServer relay PORT MIN MAX USER PASSWORD REALM THREADS | introducer PORT [THREADS]");
       System.exit(2);
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
@@ -48,7 +48,8 @@ public final class BenchServer {
       id = vertx.deployVerticle(relay, new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
       port = relay.actualPort();
     } else if (args[0].equals("introducer")) {
-      JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", Integer.parseInt(args[1]));
+      JsonObject conf = new JsonObject().put("host", "127.0.0.1").put("port", Integer.parseInt(args[1]))
+          .put("threads", args.length > 2 ? Integer.parseInt(args[2]) : 1);
       IntroducerVerticle introducer = new IntroducerVerticle();
       id = vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
       port = introducer.actualPort();

@@ -22,13 +22,15 @@ import java.util.regex.Pattern;
  * Relay and STUN Binding performance of this project against coturn, side by side in one run, on
  * loopback only. Part 1: our TURN relay (its own JVM, {@link BenchServer}) and coturn's turnserver,
  * each driven by the same turnutils_uclient settings through the same turnutils_peer echo peer, the
- * load stepped up (sessions at 1 message/ms each) until messages are lost; a {@link TurnProbe} measures
- * round-trip percentiles meanwhile. Part 2: a C load generator (compiled here with gcc) sends STUN
- * Binding requests at stepped rates to our introducer and to coturn's STUN port. Every step is bounded
- * in time, the whole run by {@code --budget-seconds}; every process started is killed by PID at the end.
+ * load stepped up (sessions at 1 message/ms each) until messages are lost, then bisected; a {@link TurnProbe}
+ * measures round-trip percentiles meanwhile. Part 2: a C load generator (compiled here with gcc) sends STUN
+ * Binding requests at stepped, then bisected, rates to our introducer and to coturn's STUN port. Every step is
+ * bounded in time, the whole run by {@code --budget-seconds}; every process started is killed by PID at the end.
  *
  * <p>Options: {@code --sessions 60,80,...} {@code --messages N} {@code --threads N} (the relay's event loops)
- * {@code --stun-rates 50000,...} {@code --loss-tolerance F} {@code --budget-seconds S} {@code --base-port P}
+ * {@code --resolution SESSIONS} (relay bisection, default 10) {@code --stun-rates 50000,...}
+ * {@code --stun-resolution RATE} (default 5000) {@code --stun-threads N} (the introducer's event loops, default
+ * {@code --threads}) {@code --loss-tolerance F} {@code --budget-seconds S} {@code --base-port P}
  * {@code --out FILE} {@code --only relay|stun}. Children inherit the harness's niceness (the script's BENCH_NICE).
  */
 public final class RelayVsCoturn {
@@ -60,11 +62,16 @@ public final class RelayVsCoturn {
   private final double tolerance;
   /** Seconds of the budget kept for the STUN part while the relay steps run. */
   private final long relayReserve;
+  /** Bisection stops when the loss-free and the lossy load are this close: sessions (1,000 rt/s each), Bindings/s. */
+  private final int relayResolution;
+  private final int stunResolution;
+  /** Event loops of our introducer (its {@code threads}). */
+  private final int stunThreads;
 
   private RelayVsCoturn(Map<String, String> opts) throws IOException {
     this.opts = opts;
     this.work = Files.createTempDirectory("relay-vs-coturn");
-    this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(opts.getOrDefault("budget-seconds", "540")));
+    this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(opts.getOrDefault("budget-seconds", "780")));
     this.messages = Integer.parseInt(opts.getOrDefault("messages", "10000"));
     this.threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
     int base = Integer.parseInt(opts.getOrDefault("base-port", "34780"));
@@ -72,7 +79,10 @@ public final class RelayVsCoturn {
     this.ourRelayPort = base + 10;
     this.ourStunPort = base + 11;
     this.peerPort = base + 20;
-    this.relayReserve = opts.getOrDefault("only", "").equals("relay") ? 0 : 110;
+    this.relayReserve = opts.getOrDefault("only", "").equals("relay") ? 0 : 150;
+    this.relayResolution = Integer.parseInt(opts.getOrDefault("resolution", "10"));
+    this.stunResolution = Integer.parseInt(opts.getOrDefault("stun-resolution", "5000"));
+    this.stunThreads = Integer.parseInt(opts.getOrDefault("stun-threads", Integer.toString(threads)));
     this.tolerance = Double.parseDouble(opts.getOrDefault("loss-tolerance", "0.0001"));
   }
 
@@ -109,7 +119,7 @@ public final class RelayVsCoturn {
     line("Run " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + " on " + machine() + ".");
     line("coturn " + version() + "; our servers in their own JVM (" + System.getProperty("java.vm.name") + " "
         + System.getProperty("java.version") + ", Vert.x native transport): the relay on " + threads + " event loops, the"
-        + " introducer on one. Loopback only.");
+        + " introducer on " + stunThreads + ". Loopback only.");
     line("Load average at the start: " + loadAverage() + "; niceness of the run: " + niceness() + ".");
     line("");
     Process coturn = startCoturn();
@@ -176,46 +186,32 @@ public final class RelayVsCoturn {
     uclient("coturn", coturnPort, coturn, 20, 2000, peerAddr);
     uclient("ours", ourRelayPort, ours, 20, 2000, peerAddr);
 
-    List<Integer> levels = ints(opts.getOrDefault("sessions", "40,60,80,100,120,140"));
-    Map<String, Step> best = new LinkedHashMap<>();
-    Map<String, Step> nearBest = new LinkedHashMap<>();
-    Map<String, Boolean> done = new LinkedHashMap<>();
+    List<Integer> levels = ints(opts.getOrDefault("sessions", "40,60,80,100,120,140,160"));
     List<Step> all = new ArrayList<>();
-    done.put("coturn", false);
-    done.put("ours", false);
-    int order = 0;
-    for (int sessions : levels) {
-      List<String> servers = order++ % 2 == 0 ? List.of("coturn", "ours") : List.of("ours", "coturn");
-      for (String s : servers) {
-        if (done.get(s)) {
-          continue;
-        }
-        if (remainingSeconds() < relayReserve + 50) {
-          System.out.println("Time budget reached: stopping the relay steps");
-          done.replaceAll((k, v) -> true);
-          break;
-        }
-        Process p = s.equals("coturn") ? coturn : ours;
-        int port = s.equals("coturn") ? coturnPort : ourRelayPort;
-        Step r = uclient(s, port, p, sessions, messages, peerAddr);
+    Search coturnSearch = new Search("coturn");
+    Search ourSearch = new Search("ours");
+    List<Search> searches = List.of(coturnSearch, ourSearch);
+    StepRunner<Step> relay = (server, sessions) -> {
+      if (remainingSeconds() < relayReserve + 50) {
+        return null;
+      }
+      Process p = server.equals("coturn") ? coturn : ours;
+      int port = server.equals("coturn") ? coturnPort : ourRelayPort;
+      Step r = uclient(server, port, p, sessions, messages, peerAddr);
+      all.add(r);
+      if (!r.lossFree() && remainingSeconds() > relayReserve + 90) {
+        System.out.println("  loss at " + sessions + " sessions: one retry");
+        r = uclient(server, port, p, sessions, messages, peerAddr);
         all.add(r);
-        if (!r.lossFree() && remainingSeconds() > relayReserve + 90) {
-          System.out.println("  loss at " + sessions + " sessions: one retry");
-          r = uclient(s, port, p, sessions, messages, peerAddr);
-          all.add(r);
-        }
-        if (r.lossFree()) {
-          best.put(s, r);
-        }
-        if (r.within(tolerance, (long) sessions * messages)) {
-          nearBest.put(s, r);
-        } else {
-          done.put(s, true);
-        }
       }
-      if (done.values().stream().allMatch(v -> v)) {
-        break;
-      }
+      return r;
+    };
+    search(searches, levels, relayResolution, relay, Step::lossFree);
+    // Latency at coturn's loss-free rate: ours at exactly that load, if no step of ours ran there yet.
+    Step c = coturnSearch.best(all, Step::server, Step::sessions, Step::lossFree);
+    if (c != null && stepAt(all, "ours", c.sessions()) == null && ourSearch.lo >= c.sessions()) {
+      System.out.println("Latency at coturn's loss-free rate: ours at " + c.sessions() + " sessions");
+      relay.run("ours", c.sessions());
     }
     Procs.kill(ours, 3000);
     Procs.kill(peer, 1000);
@@ -225,17 +221,19 @@ public final class RelayVsCoturn {
     line("Each session sends 100-byte ChannelData messages every 1 ms (`turnutils_uclient -c -m SESSIONS -n " + messages
         + " -z 1 -l 100 -e peer`), each echoed by `turnutils_peer` through the relay: one round trip = 2 datagrams in and"
         + " 2 out at the relay. Sessions start spread over 1-6 s; the sustained rate is measured over the seconds when"
-        + " all are sending. The load steps up by sessions until more than " + percent(tolerance) + " of the messages"
-        + " are lost (one retry of a step with any loss). Loss-free means not one message lost; the second column"
-        + " allows " + percent(tolerance) + " (a scheduling hiccup of the shared machine).");
+        + " all are sending. The load steps up by sessions until a server loses a message (one retry of a step with any"
+        + " loss), then each server's interval between its last loss-free and first lossy load is halved down to "
+        + relayResolution + " sessions; both servers step alternately in the same window. Loss-free means not one"
+        + " message lost; the second column allows " + percent(tolerance) + " (a scheduling hiccup of the shared"
+        + " machine) among the steps that ran.");
     line("");
     line("| server | loss-free round trips/s (offered) | ≤ " + percent(tolerance) + " loss rt/s | sustained rt/s measured"
         + " | uclient RTT avg / max (ms) | probe RTT p50 / p99 (µs) | server CPU |");
     line("|---|---|---|---|---|---|---|");
-    Step c = best.get("coturn");
-    Step o = best.get("ours");
-    Step nc = nearBest.get("coturn");
-    Step no = nearBest.get("ours");
+    Step o = ourSearch.best(all, Step::server, Step::sessions, Step::lossFree);
+    long expected = (long) messages;
+    Step nc = nearest(all, "coturn", x -> x.within(tolerance, x.sessions() * expected));
+    Step no = nearest(all, "ours", x -> x.within(tolerance, x.sessions() * expected));
     line(row("coturn " + version() + " (turnserver)", c, nc));
     line(row("introducer relay (" + threads + " event loops)", o, no));
     if (c != null && o != null) {
@@ -244,20 +242,19 @@ public final class RelayVsCoturn {
           nc != null && no != null ? String.format(Locale.ROOT, "%.2f", (double) no.sessions() / nc.sessions()) : "-",
           o.sustained() / c.sustained()));
     }
+    line("");
+    line("Loss-free rate found by " + coturnSearch.describe(1000) + " (coturn) and " + ourSearch.describe(1000)
+        + " (ours): coarse steps, then bisection down to " + String.format(Locale.ROOT, "%,d", relayResolution * 1000)
+        + " rt/s.");
     if (c != null) {
       // Added latency compared at the same load: coturn's loss-free rate.
-      Step same = null;
-      for (Step s : all) {
-        if (s.server().equals("ours") && s.sessions() == c.sessions() && s.lossFree()) {
-          same = s;
-        }
-      }
+      Step same = stepAt(all, "ours", c.sessions());
       line("");
       line(same == null || same.probe() == null || c.probe() == null
-          ? "Latency at coturn's loss-free rate: ours has no loss-free step at " + c.sessions() * 1000 + " rt/s."
-          : String.format(Locale.ROOT, "Latency at coturn's loss-free rate (%,d rt/s), probe p50 / p99: coturn %s µs, ours %s µs;"
-              + " uclient average: coturn %.2f ms, ours %.2f ms.", c.sessions() * 1000, probe(c.probe()), probe(same.probe()),
-              c.avgRttMs(), same.avgRttMs()));
+          ? "Latency at coturn's loss-free rate: no step of ours at " + c.sessions() * 1000 + " rt/s."
+          : String.format(Locale.ROOT, "**Latency at coturn's loss-free rate (%,d rt/s)**, probe p50 / p99: coturn %s µs, ours %s µs"
+              + "%s; uclient average: coturn %.2f ms, ours %.2f ms.", c.sessions() * 1000, probe(c.probe()), probe(same.probe()),
+              same.lossFree() ? "" : " (ours lost messages at that rate)", c.avgRttMs(), same.avgRttMs()));
     }
     line("");
     line("Every step:");
@@ -397,7 +394,8 @@ public final class RelayVsCoturn {
     if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
       throw new IllegalStateException("gcc failed on " + src);
     }
-    Process ours = startOurs("introducer", List.of("introducer", Integer.toString(ourStunPort)));
+    Process ours = startOurs("introducer", List.of("introducer", Integer.toString(ourStunPort),
+        Integer.toString(stunThreads)));
     if (ours == null) {
       throw new IllegalStateException("introducer did not start; logs in " + work);
     }
@@ -407,41 +405,29 @@ public final class RelayVsCoturn {
 
     List<Integer> rates = ints(opts.getOrDefault("stun-rates",
         "25000,50000,75000,100000,125000,150000,175000,200000,250000,300000"));
-    Map<String, StunStep> best = new LinkedHashMap<>();
-    Map<String, Boolean> done = new LinkedHashMap<>();
-    done.put("coturn", false);
-    done.put("ours", false);
     List<StunStep> all = new ArrayList<>();
-    int order = 0;
-    for (int rate : rates) {
-      List<String> servers = order++ % 2 == 0 ? List.of("coturn", "ours") : List.of("ours", "coturn");
-      for (String s : servers) {
-        if (done.get(s)) {
-          continue;
-        }
-        if (remainingSeconds() < 10) {
-          System.out.println("Time budget reached: stopping the STUN steps");
-          done.replaceAll((k, v) -> true);
-          break;
-        }
-        Process p = s.equals("coturn") ? coturn : ours;
-        int port = s.equals("coturn") ? coturnPort : ourStunPort;
-        StunStep r = stunload(bin, s, port, p, rate, 3);
+    Search coturnSearch = new Search("coturn");
+    Search ourSearch = new Search("ours");
+    StepRunner<StunStep> stun = (server, rate) -> {
+      if (remainingSeconds() < 10) {
+        return null;
+      }
+      Process p = server.equals("coturn") ? coturn : ours;
+      int port = server.equals("coturn") ? coturnPort : ourStunPort;
+      StunStep r = stunload(bin, server, port, p, rate, 3);
+      all.add(r);
+      if (!r.lossFree()) {
+        System.out.println("  loss at " + rate + "/s: one retry");
+        r = stunload(bin, server, port, p, rate, 3);
         all.add(r);
-        if (!r.lossFree()) {
-          System.out.println("  loss at " + rate + "/s: one retry");
-          r = stunload(bin, s, port, p, rate, 3);
-          all.add(r);
-        }
-        if (r.lossFree()) {
-          best.put(s, r);
-        } else {
-          done.put(s, true);
-        }
       }
-      if (done.values().stream().allMatch(v -> v)) {
-        break;
-      }
+      return r;
+    };
+    search(List.of(coturnSearch, ourSearch), rates, stunResolution, stun, StunStep::lossFree);
+    StunStep c = coturnSearch.best(all, StunStep::server, StunStep::rate, StunStep::lossFree);
+    if (c != null && stepAt(all, "ours", c.rate(), StunStep::server, StunStep::rate) == null
+        && ourSearch.lo >= c.rate()) {
+      stun.run("ours", c.rate());
     }
     Procs.kill(ours, 3000);
 
@@ -452,12 +438,22 @@ public final class RelayVsCoturn {
     line("");
     line("| server | loss-free Bindings/s | p50 / p99 / max RTT (µs) at that rate | server CPU |");
     line("|---|---|---|---|");
-    StunStep c = best.get("coturn");
-    StunStep o = best.get("ours");
+    StunStep o = ourSearch.best(all, StunStep::server, StunStep::rate, StunStep::lossFree);
     line(stunRow("coturn " + version() + " (turnserver STUN)", c));
-    line(stunRow("introducer (1 event loop)", o));
+    line(stunRow("introducer (" + stunThreads + " event loop" + (stunThreads == 1 ? "" : "s") + ")", o));
     if (c != null && o != null) {
       line(String.format(Locale.ROOT, "| **ratio ours / coturn** | **%.2f** | | |", (double) o.rate() / c.rate()));
+    }
+    line("");
+    line("Loss-free rate found by " + coturnSearch.describe(1) + " (coturn) and " + ourSearch.describe(1)
+        + " (ours): coarse steps, then bisection down to " + String.format(Locale.ROOT, "%,d", stunResolution) + "/s.");
+    if (c != null) {
+      StunStep same = stepAt(all, "ours", c.rate(), StunStep::server, StunStep::rate);
+      line("");
+      line(same == null ? "Latency at coturn's loss-free rate: no step of ours at that rate."
+          : String.format(Locale.ROOT, "**Latency at coturn's loss-free rate (%,d/s)**, p50 / p99: coturn %d / %d µs, ours"
+              + " %d / %d µs%s.", c.rate(), c.p50(), c.p99(), same.p50(), same.p99(),
+              same.lossFree() ? "" : " (ours lost requests at that rate)"));
     }
     line("");
     line("Every step:");
@@ -514,6 +510,138 @@ public final class RelayVsCoturn {
         s.lossFree() ? "loss-free" : "LOSS", received, sent, s.achieved(), s.p50(), s.p99(), cpu, drops.server(),
         drops.other());
     return s;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Finding the loss-free rate: coarse steps, then bisection
+
+  /** Runs one load step (with its retry) of a server; null when the time budget is spent. */
+  @FunctionalInterface
+  private interface StepRunner<S> {
+    S run(String server, int load) throws Exception;
+  }
+
+  /** Where a server's loss-free load lies: {@code lo} passed (0: none yet), {@code hi} lost (MAX: none yet). */
+  private static final class Search {
+    final String server;
+    int lo;
+    int hi = Integer.MAX_VALUE;
+    int steps;
+    boolean stopped;
+
+    Search(String server) {
+      this.server = server;
+    }
+
+    boolean open(int resolution) {
+      return !stopped && hi != Integer.MAX_VALUE && lo > 0 && hi - lo > resolution;
+    }
+
+    /** The server's loss-free step at {@code lo}, the highest load it passed. */
+    <S> S best(List<S> all, java.util.function.Function<S, String> server, java.util.function.ToIntFunction<S> load,
+        java.util.function.Predicate<S> ok) {
+      S found = null;
+      for (S s : all) {
+        if (server.apply(s).equals(this.server) && load.applyAsInt(s) == lo && ok.test(s)) {
+          found = s;
+        }
+      }
+      return found;
+    }
+
+    String describe(int unit) {
+      String h = hi == Integer.MAX_VALUE ? "none" : String.format(Locale.ROOT, "%,d", (long) hi * unit);
+      return String.format(Locale.ROOT, "%d steps (loss-free %,d, first loss %s)", steps, (long) lo * unit, h);
+    }
+  }
+
+  /**
+   * Steps every server up {@code levels}, alternating which goes first, until it loses (after a retry); then halves
+   * each server's interval between its highest loss-free and its lowest lossy load until it is at most
+   * {@code resolution} wide. Both servers run in the same time window, step for step.
+   */
+  private <S> void search(List<Search> searches, List<Integer> levels, int resolution, StepRunner<S> runner,
+      java.util.function.Predicate<S> ok) throws Exception {
+    int order = 0;
+    for (int level : levels) {
+      List<Search> turn = order++ % 2 == 0 ? searches : List.of(searches.get(1), searches.get(0));
+      boolean any = false;
+      for (Search x : turn) {
+        if (x.stopped || x.hi != Integer.MAX_VALUE) {
+          continue;
+        }
+        any = true;
+        S r = runner.run(x.server, level);
+        if (r == null) {
+          System.out.println("Time budget reached: stopping the steps");
+          searches.forEach(y -> y.stopped = true);
+          return;
+        }
+        x.steps++;
+        if (ok.test(r)) {
+          x.lo = level;
+        } else {
+          x.hi = level;
+        }
+      }
+      if (!any) {
+        break;
+      }
+    }
+    while (searches.stream().anyMatch(x -> x.open(resolution))) {
+      List<Search> turn = order++ % 2 == 0 ? searches : List.of(searches.get(1), searches.get(0));
+      for (Search x : turn) {
+        if (!x.open(resolution)) {
+          continue;
+        }
+        int mid = x.lo + (x.hi - x.lo) / 2;
+        mid = Math.max(x.lo + 1, mid / roundTo(resolution) * roundTo(resolution));
+        S r = runner.run(x.server, mid);
+        if (r == null) {
+          System.out.println("Time budget reached: stopping the bisection");
+          searches.forEach(y -> y.stopped = true);
+          return;
+        }
+        x.steps++;
+        if (ok.test(r)) {
+          x.lo = mid;
+        } else {
+          x.hi = mid;
+        }
+      }
+    }
+  }
+
+  /** Bisection points are multiples of this (round figures in the tables). */
+  private static int roundTo(int resolution) {
+    return resolution >= 1000 ? 1000 : resolution >= 10 ? 5 : 1;
+  }
+
+  private static Step stepAt(List<Step> all, String server, int sessions) {
+    return stepAt(all, server, sessions, Step::server, Step::sessions);
+  }
+
+  /** The last step of {@code server} at {@code load}, loss-free preferred. */
+  private static <S> S stepAt(List<S> all, String server, int load, java.util.function.Function<S, String> name,
+      java.util.function.ToIntFunction<S> loadOf) {
+    S found = null;
+    for (S s : all) {
+      if (name.apply(s).equals(server) && loadOf.applyAsInt(s) == load) {
+        found = s;
+      }
+    }
+    return found;
+  }
+
+  /** The highest-load step of {@code server} that satisfies {@code within}. */
+  private static Step nearest(List<Step> all, String server, java.util.function.Predicate<Step> within) {
+    Step found = null;
+    for (Step s : all) {
+      if (s.server().equals(server) && within.test(s) && (found == null || s.sessions() > found.sessions())) {
+        found = s;
+      }
+    }
+    return found;
   }
 
   // ---------------------------------------------------------------------------------------------
