@@ -359,6 +359,8 @@ public final class IntroducerClient implements AutoCloseable {
           ? sessions.onUpdate(m, source) : m.messageClass().isResponse() && transactions.onResponse(m, source));
       case StunMethods.ALLOCATE, StunMethods.REFRESH, StunMethods.CREATE_PERMISSION, StunMethods.CHANNEL_BIND,
           StunMethods.DATA -> socket == rt.transport && rt.relays.onStun(m, source, this::fromRelay);
+      case StunMethods.BINDING -> socket == rt.transport && m.messageClass().isResponse()
+          && registration.relayProbes().onResponse(m, source);
       default -> false;
     };
     if (!handled) {

@@ -47,11 +47,18 @@ final class Registration {
   private int retries;
   private boolean keepaliveInFlight;
   private ScheduledFuture<?> timer;
+  private final RelayProbes relayProbes;
 
   Registration(ClientRuntime rt, Transactions transactions) {
     this.rt = rt;
     this.transactions = transactions;
     this.servers = rt.config.servers();
+    this.relayProbes = new RelayProbes(rt);
+  }
+
+  /** The RTT measurements to the relays the introducer listed. */
+  RelayProbes relayProbes() {
+    return relayProbes;
   }
 
   /** The introducer currently registered with (or being tried). */
@@ -97,7 +104,8 @@ final class Registration {
   }
 
   private CompletableFuture<StunMessage> register() {
-    return transactions.send(rt.wire.register(hostCandidates(), rt.natProfile()), server(), rt.config.requestTimeout());
+    return transactions.send(rt.wire.register(hostCandidates(), rt.natProfile(), relayProbes.reported()), server(),
+        rt.config.requestTimeout());
   }
 
   /** The socket's own addresses with its port; only the bound address when bound to a specific one. */
@@ -132,6 +140,7 @@ final class Registration {
     log.info("{} registered with {} as {}", rt.wire.peerId(), server(), mapped);
     ClientListener listener = rt.config.listener();
     rt.callback(() -> listener.registered(mapped));
+    relayProbes.listed(m);
     scheduleKeepalive();
     return true;
   }
@@ -186,7 +195,7 @@ final class Registration {
     }
     keepaliveInFlight = true;
     InetSocketAddress asked = server();
-    transactions.send(rt.wire.keepalive(), asked, timeout).whenComplete((m, err) -> {
+    transactions.send(rt.wire.keepalive(relayProbes.reported()), asked, timeout).whenComplete((m, err) -> {
       keepaliveInFlight = false;
       if (stopped || !registered || !asked.equals(server())) {
         return; // meanwhile the registration moved on (lost, failed over): its own loop carries on
@@ -210,6 +219,7 @@ final class Registration {
           ClientListener listener = rt.config.listener();
           rt.callback(() -> listener.registered(mapped));
         }
+        relayProbes.listed(m);
         scheduleKeepalive();
       }
     });

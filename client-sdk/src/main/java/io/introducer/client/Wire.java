@@ -6,6 +6,7 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
+import io.introducer.protocol.rendezvous.RelayRtt;
 import io.introducer.protocol.rendezvous.Outcome;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
@@ -70,6 +71,11 @@ final class Wire {
 
   /** REGISTER; NAT-PROFILE only once something was measured ({@code profile} not null nor all unknown). */
   byte[] register(List<Candidate> hostCandidates, NatProfile profile) {
+    return register(hostCandidates, profile, List.of());
+  }
+
+  /** REGISTER, also carrying the RTTs to relays measured so far (RELAY-RTT, at most 4). */
+  byte[] register(List<Candidate> hostCandidates, NatProfile profile, List<RelayRtt> relayRtts) {
     StunMessage.Builder b = request(StunMethods.REGISTER);
     for (Candidate c : hostCandidates) {
       b.add(StunAttributes.CANDIDATE, c.encode(b.transactionId()));
@@ -77,11 +83,26 @@ final class Wire {
     if (profile != null && !profile.equals(NatProfile.UNKNOWN)) {
       b.add(StunAttributes.NAT_PROFILE, profile.encode());
     }
-    return signed(b);
+    return signed(relayRtts(b, relayRtts));
   }
 
   byte[] keepalive() {
-    return signed(request(StunMethods.KEEPALIVE));
+    return keepalive(List.of());
+  }
+
+  /** KEEPALIVE carrying the RTTs to relays measured so far (RELAY-RTT, at most 4). */
+  byte[] keepalive(List<RelayRtt> relayRtts) {
+    return signed(relayRtts(request(StunMethods.KEEPALIVE), relayRtts));
+  }
+
+  private static StunMessage.Builder relayRtts(StunMessage.Builder b, List<RelayRtt> relayRtts) {
+    int n = 0;
+    for (RelayRtt r : relayRtts) {
+      if (n++ < RelayRtt.MAX_PER_MESSAGE) {
+        b.add(StunAttributes.RELAY_RTT, r.encode(b.transactionId()));
+      }
+    }
+    return b;
   }
 
   byte[] deregister() {

@@ -232,7 +232,7 @@ public final class IntroducerVerticle extends VerticleBase {
           throw new IllegalStateException("a single introducer has no other node to deliver through");
         });
     peerRequests = new PeerRequests(cfg, out, counters, replies, clock, limits,
-        new RegistrationHandler(cfg, registry, counters, replies),
+        new RegistrationHandler(cfg, registry, counters, replies, relays),
         new ConnectHandler(cfg, registry, sessions, introductions,
             new StrategySelector(cfg.punchParams(), cfg.predictionWindow()), relays, counters, replies, limits),
         new ResultHandler(sessions, counters, replies),

@@ -3,6 +3,7 @@ package io.introducer.rendezvous;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
 import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.RelayRtt;
 import io.introducer.protocol.rendezvous.Strategy;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,6 +38,14 @@ public final class RecordCodec {
     if (r.tokenExpiry() > 0) {
       o.put("tokenExpiry", r.tokenExpiry());
     }
+    if (!r.relayRtts().isEmpty()) {
+      // Compact: {"ip:port": micros}, at most 4 entries.
+      JsonObject rtts = new JsonObject();
+      for (RelayRtt rtt : r.relayRtts()) {
+        rtts.put(address(rtt.relay()), rtt.rttMicros());
+      }
+      o.put("relayRtts", rtts);
+    }
     return o;
   }
 
@@ -45,7 +54,7 @@ public final class RecordCodec {
       return new Registration(o.getString("app"), o.getString("peer"), address(o.getString("srflx")),
           candidates(o.getJsonArray("hosts")), Instant.ofEpochMilli(o.getLong("registeredAt")),
           Instant.ofEpochMilli(o.getLong("expiresAt")), nat(o.getString("nat")),
-          o.getString("owner"), o.getLong("tokenExpiry", 0L));
+          o.getString("owner"), o.getLong("tokenExpiry", 0L), relayRtts(o.getJsonObject("relayRtts")));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed registration record: " + e.getMessage(), e);
     }
@@ -118,6 +127,16 @@ public final class RecordCodec {
     return new PeerOutcome(Outcome.of(o.getInteger("outcome")), Strategy.of(o.getInteger("strategy")),
         o.getLong("timeToConnectMillis"), o.getLong("rttMicros"), remote == null ? null : address(remote),
         o.getString("reason"), Instant.ofEpochMilli(o.getLong("reportedAt")));
+  }
+
+  private static List<RelayRtt> relayRtts(JsonObject o) {
+    List<RelayRtt> out = new ArrayList<>();
+    if (o != null) {
+      for (String relay : o.fieldNames()) {
+        out.add(new RelayRtt(address(relay), o.getLong(relay)));
+      }
+    }
+    return out;
   }
 
   private static NatProfile nat(String base64) {

@@ -5,6 +5,8 @@ import io.introducer.protocol.StunMessage;
 import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.NatProfile;
+import io.introducer.protocol.rendezvous.RelayRtt;
+import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,12 +21,19 @@ final class RegistrationHandler implements PeerRequests.Handler {
   private final Registry registry;
   private final IntroducerCounters counters;
   private final Replies replies;
+  private final RelaySelector relays;
 
   RegistrationHandler(IntroducerConfig config, Registry registry, IntroducerCounters counters, Replies replies) {
+    this(config, registry, counters, replies, RelaySelector.NONE);
+  }
+
+  RegistrationHandler(IntroducerConfig config, Registry registry, IntroducerCounters counters, Replies replies,
+      RelaySelector relays) {
     this.config = config;
     this.registry = registry;
     this.counters = counters;
     this.replies = replies;
+    this.relays = relays == null ? RelaySelector.NONE : relays;
   }
 
   @Override
@@ -49,9 +58,17 @@ final class RegistrationHandler implements PeerRequests.Handler {
     // The key it signed with (peer key or peer token) is the key INTRODUCE and UPDATE to it are signed with.
     registry.put(new Registration(caller.appId(), caller.peerId(), caller.source(),
         hostCandidates(request), now, expiry(now), profile == null ? NatProfile.UNKNOWN : profile)
-        .withTokenExpiry(caller.tokenExpiry()));
+        .withTokenExpiry(caller.tokenExpiry()).withRelayRtts(relayRtts(request)));
     counters.registrations.increment();
-    return mapped(caller, request);
+    // The relays it may measure its RTT to (docs/PROTOCOL.md section 8, relay choice): only when there is a choice.
+    StunMessage.Builder b = mappedBuilder(caller, request);
+    List<InetSocketAddress> candidates = relays.candidates(caller.appId());
+    if (candidates.size() > 1) {
+      for (InetSocketAddress relay : candidates) {
+        b.addXorAddress(StunAttributes.RELAY_ADDRESS, relay);
+      }
+    }
+    return Replies.sign(b, caller.key());
   }
 
   private byte[] keepalive(Caller caller, StunMessage request) {
@@ -59,9 +76,14 @@ final class RegistrationHandler implements PeerRequests.Handler {
     if (current.isEmpty() || current.get().isExpired(caller.now())) {
       return replies.error(caller, request, 404, "not registered");
     }
-    if (current.get().tokenExpiry() != caller.tokenExpiry()) {
+    // RELAY-RTT replaces the RTTs it reported before; a KEEPALIVE without any keeps them.
+    List<RelayRtt> rtts = request.getAll(StunAttributes.RELAY_RTT).isEmpty() ? current.get().relayRtts()
+        : relayRtts(request);
+    if (current.get().tokenExpiry() != caller.tokenExpiry() || !rtts.equals(current.get().relayRtts())) {
       // Signed with another key than it registered with (a renewed token): messages to it follow the new key.
-      registry.put(current.get().refreshed(caller.source(), expiry(caller.now())).withTokenExpiry(caller.tokenExpiry()));
+      // New RTTs: the record changes (and is shared with the cluster).
+      registry.put(current.get().refreshed(caller.source(), expiry(caller.now())).withTokenExpiry(caller.tokenExpiry())
+          .withRelayRtts(rtts));
     } else {
       registry.touch(caller.appId(), caller.peerId(), caller.source(), expiry(caller.now()));
     }
@@ -78,9 +100,32 @@ final class RegistrationHandler implements PeerRequests.Handler {
 
   /** The success of REGISTER and KEEPALIVE: where the peer is seen, and for how long it stays registered. */
   private byte[] mapped(Caller caller, StunMessage request) {
-    return Replies.sign(StunMessage.successFor(request)
+    return Replies.sign(mappedBuilder(caller, request), caller.key());
+  }
+
+  private StunMessage.Builder mappedBuilder(Caller caller, StunMessage request) {
+    return StunMessage.successFor(request)
         .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, caller.source())
-        .addU32(StunAttributes.REGISTRATION_LIFETIME, config.registrationLifetimeSeconds()), caller.key());
+        .addU32(StunAttributes.REGISTRATION_LIFETIME, config.registrationLifetimeSeconds());
+  }
+
+  /**
+   * Well-formed RELAY-RTT values in the peer's order, one per relay (the first wins), at most
+   * {@link RelayRtt#MAX_PER_MESSAGE}; anything else is ignored.
+   */
+  static List<RelayRtt> relayRtts(StunMessage request) {
+    byte[] tx = request.transactionId();
+    List<RelayRtt> out = new ArrayList<>();
+    for (byte[] value : request.getAll(StunAttributes.RELAY_RTT)) {
+      RelayRtt r = RelayRtt.decode(value, tx);
+      if (out.size() >= RelayRtt.MAX_PER_MESSAGE) {
+        break;
+      }
+      if (r != null && out.stream().noneMatch(o -> o.relay().equals(r.relay()))) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   private Instant expiry(Instant now) {

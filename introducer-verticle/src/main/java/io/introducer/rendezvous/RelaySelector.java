@@ -1,6 +1,9 @@
 package io.introducer.rendezvous;
 
 import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -26,13 +29,50 @@ public interface RelaySelector {
     }
   }
 
+  /**
+   * A relay's announced load: allocations now, and its capacity (maximum of allocations). A relay with
+   * {@code allocations >= capacity} is full and never chosen.
+   */
+  record Load(InetSocketAddress address, long allocations, long capacity) {
+    public boolean full() {
+      return allocations >= capacity;
+    }
+
+    double fraction() {
+      return capacity <= 0 ? 1.0 : (double) allocations / capacity;
+    }
+  }
+
+  /** At most this many relays are listed in REGISTER success for the peer to measure. */
+  int MAX_CANDIDATES = 4;
+
   /** No relay: sessions get no credentials, and pairs that need a relay cannot connect. */
   RelaySelector NONE = (appId, initiator, responder) -> Optional.empty();
 
   /** Always the same relay (the node's own, or one from the configuration). */
   static RelaySelector fixed(Relay relay) {
     Optional<Relay> always = Optional.of(relay);
-    return (appId, initiator, responder) -> always;
+    List<InetSocketAddress> listed = List.of(relay.address());
+    return new RelaySelector() {
+      @Override
+      public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
+        return always;
+      }
+
+      @Override
+      public List<InetSocketAddress> candidates(String appId) {
+        return listed;
+      }
+    };
+  }
+
+  /**
+   * The relays a peer of {@code appId} may be given, for it to measure its RTT to them (RELAY-ADDRESS in REGISTER
+   * success, docs/PROTOCOL.md section 8): at most {@link #MAX_CANDIDATES}, none full. By default none (a selector
+   * that ignores RTTs gains nothing from them); {@link #fixed} lists its relay, a cluster's selector the least loaded.
+   */
+  default List<InetSocketAddress> candidates(String appId) {
+    return List.of();
   }
 
   /** The relay for a new session of {@code appId} between these two registrations, or empty when there is none. */
@@ -47,5 +87,40 @@ public interface RelaySelector {
   default Optional<Relay> replacement(String appId, Registration initiator, Registration responder,
       Set<InetSocketAddress> excluded) {
     return select(appId, initiator, responder).filter(r -> !excluded.contains(r.address()));
+  }
+
+  /**
+   * The relays that are not full, least loaded (fraction of capacity) first, at most {@link #MAX_CANDIDATES}: what
+   * a selector that knows several relays lists in {@link #candidates}.
+   */
+  static List<InetSocketAddress> leastLoaded(Collection<Load> relays) {
+    return relays.stream().filter(l -> !l.full()).sorted(Comparator.comparingDouble(Load::fraction))
+        .map(Load::address).limit(MAX_CANDIDATES).toList();
+  }
+
+  /**
+   * The relay for a session between {@code a} and {@code b} among {@code relays} that are not full and not
+   * {@code excluded} (docs/PROTOCOL.md section 8, relay choice). A relay both peers reported an RTT to (RELAY-RTT) is
+   * ranked by the worse of the two, {@code max(rttA, rttB)}, lowest first, and comes before any relay one of them did
+   * not measure; those are ranked by load. Ties go to the less loaded relay. Either registration may be null (its
+   * RTTs are then unknown): the choice is the least loaded relay.
+   */
+  static Optional<InetSocketAddress> choose(Collection<Load> relays, Registration a, Registration b,
+      Set<InetSocketAddress> excluded) {
+    Comparator<Load> byRtt = Comparator.comparingLong(l -> worseRtt(l.address(), a, b));
+    return relays.stream()
+        .filter(l -> !l.full() && !excluded.contains(l.address()))
+        .min(byRtt.thenComparingDouble(Load::fraction))
+        .map(Load::address);
+  }
+
+  /** max(rttA, rttB) to {@code relay} in microseconds, or Long.MAX_VALUE when either peer did not report it. */
+  private static long worseRtt(InetSocketAddress relay, Registration a, Registration b) {
+    if (a == null || b == null) {
+      return Long.MAX_VALUE;
+    }
+    Optional<Long> ra = a.relayRttMicros(relay);
+    Optional<Long> rb = b.relayRttMicros(relay);
+    return ra.isPresent() && rb.isPresent() ? Math.max(ra.get(), rb.get()) : Long.MAX_VALUE;
   }
 }

@@ -80,7 +80,7 @@ final class DispatcherHarness implements AutoCloseable {
     RelaySelector relays =
         RelaySelector.fixed(new RelaySelector.Relay(config.relay().address(), config.relay().restSecret()));
     PeerRequests peerRequests = new PeerRequests(config, out, counters, replies, clock, limits,
-        new RegistrationHandler(config, registry, counters, replies),
+        new RegistrationHandler(config, registry, counters, replies, relays),
         new ConnectHandler(config, registry, sessions, introductions,
             new StrategySelector(config.punchParams(), config.predictionWindow()), relays, counters, replies, limits),
         new ResultHandler(sessions, counters, replies),

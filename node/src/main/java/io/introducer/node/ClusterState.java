@@ -18,7 +18,6 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,20 +132,27 @@ final class ClusterState implements MembershipListener {
   }
 
   /**
-   * Picks the least loaded relay that is not full and reported recently; the REST secret is cluster-wide. A
-   * replacement for a lost relay (RELAY-REQUEST) is picked the same way among the relays the peer did not name.
+   * Picks, among the relays that are not full and reported recently, the one closest to both peers by the RTTs they
+   * reported (the worse of the two), else the least loaded ({@link RelaySelector#choose}); the REST secret is
+   * cluster-wide. A replacement for a lost relay (RELAY-REQUEST) is picked the same way among the relays the peer did
+   * not name. Peers are given the least loaded ones to measure ({@link RelaySelector#candidates}).
    */
   RelaySelector relaySelector(String restSecret) {
     return new RelaySelector() {
       @Override
       public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
-        return leastLoaded(Set.of()).map(a -> new Relay(a, restSecret));
+        return replacement(appId, initiator, responder, Set.of());
       }
 
       @Override
       public Optional<Relay> replacement(String appId, Registration initiator, Registration responder,
           Set<InetSocketAddress> excluded) {
-        return leastLoaded(excluded).map(a -> new Relay(a, restSecret));
+        return RelaySelector.choose(relayLoads(), initiator, responder, excluded).map(a -> new Relay(a, restSecret));
+      }
+
+      @Override
+      public List<InetSocketAddress> candidates(String appId) {
+        return RelaySelector.leastLoaded(relayLoads());
       }
     };
   }
@@ -156,15 +162,18 @@ final class ClusterState implements MembershipListener {
   }
 
   Optional<InetSocketAddress> leastLoaded(Set<InetSocketAddress> excluded) {
+    return RelaySelector.choose(relayLoads(), null, null, excluded);
+  }
+
+  /** The relays that reported in the last {@link #RELAY_STALE_AFTER}, with their load. */
+  List<RelaySelector.Load> relayLoads() {
     long now = clock.millis();
     return relays.values().stream()
         .map(JsonObject::new)
         .filter(j -> now - j.getLong("updatedAt", 0L) < RELAY_STALE_AFTER.toMillis())
-        .filter(j -> j.getLong("allocations", 0L) < j.getLong("capacity", 0L))
-        .sorted(Comparator.comparingDouble(j -> (double) j.getLong("allocations") / j.getLong("capacity")))
-        .flatMap(j -> address(j.getString("address")).stream())
-        .filter(a -> !excluded.contains(a))
-        .findFirst();
+        .flatMap(j -> address(j.getString("address")).stream()
+            .map(a -> new RelaySelector.Load(a, j.getLong("allocations", 0L), j.getLong("capacity", 0L))))
+        .toList();
   }
 
   private static Optional<InetSocketAddress> address(String hostPort) {

@@ -75,6 +75,11 @@ public final class StunAttributes {
    * same one (docs/PROTOCOL.md section 8).
    */
   public static final int RENEWAL = 0xC115;
+  /**
+   * In REGISTER and KEEPALIVE (may repeat, at most 4): the peer's smoothed RTT to a relay the introducer listed
+   * (u32 microseconds, then an XOR-MAPPED-ADDRESS value; docs/PROTOCOL.md section 8, relay choice).
+   */
+  public static final int RELAY_RTT = 0xC116;
 
   /** RFC 8489 section 14: types 0x0000-0x7FFF must be understood or the request is rejected (420). */
   public static boolean isComprehensionRequired(int type) {
@@ -117,6 +122,7 @@ public final class StunAttributes {
       case TOKEN_EXPIRY: return "TOKEN-EXPIRY";
       case NOMINATED: return "NOMINATED";
       case RENEWAL: return "RENEWAL";
+      case RELAY_RTT: return "RELAY-RTT";
       default: return String.format("0x%04X", type);
     }
   }

@@ -151,7 +151,7 @@ public final class SharedRegistry implements Registry {
   private void publish(String k, Registration r) {
     Instant until = r.expiresAt().plus(lifetime);
     Registration published = new Registration(r.appId(), r.peerId(), r.serverReflexive(), r.hostCandidates(),
-        r.registeredAt(), until, r.natProfile(), nodeId, r.tokenExpiry());
+        r.registeredAt(), until, r.natProfile(), nodeId, r.tokenExpiry(), r.relayRtts());
     Duration ttl = Duration.between(clock.instant(), until).plus(lifetime);
     store.put(k, RecordCodec.encode(published).encode(), ttl.isNegative() ? lifetime : ttl);
     publishedUntil.put(k, until);
