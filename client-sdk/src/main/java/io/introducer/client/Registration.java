@@ -168,14 +168,18 @@ final class Registration {
     if (timer != null) {
       timer.cancel(false);
     }
-    Duration t = rt.config.requestTimeout().compareTo(CHECK_TIMEOUT) < 0 ? rt.config.requestTimeout() : CHECK_TIMEOUT;
-    keepalive(t);
+    keepalive(checkTimeout());
+  }
+
+  /** The timeout of a request that checks the introducer is there: {@link #CHECK_TIMEOUT}, or the request timeout. */
+  Duration checkTimeout() {
+    return rt.config.requestTimeout().compareTo(CHECK_TIMEOUT) < 0 ? rt.config.requestTimeout() : CHECK_TIMEOUT;
   }
 
   /**
-   * The server {@code asked} did not answer a request that matters now (RELAY-REQUEST): move on to the next server
-   * and register there, as after an unanswered keepalive. Nothing happens while not registered (already retrying)
-   * or when the client moved on from {@code asked} already.
+   * The server {@code asked} did not answer a keepalive or another request that matters now (RELAY-REQUEST): move on
+   * to the next server and register there. Nothing happens while not registered (already retrying) or when the
+   * client moved on from {@code asked} already.
    */
   void serverUnresponsive(InetSocketAddress asked, String what) {
     if (stopped || !registered || !asked.equals(server())) {
@@ -201,10 +205,8 @@ final class Registration {
         return; // meanwhile the registration moved on (lost, failed over): its own loop carries on
       }
       if (err != null) {
-        registrationLost("keepalive timed out");
         // The server is gone or unreachable: fail over to the next one at once rather than knock again.
-        serverIndex = (serverIndex + 1) % servers.size();
-        retryRegister();
+        serverUnresponsive(asked, "keepalive timed out");
       } else if (m.messageClass() == StunClass.ERROR_RESPONSE) {
         ErrorCode e = m.errorCode();
         log.info("{} keepalive refused ({}); registering again", rt.wire.peerId(), e);

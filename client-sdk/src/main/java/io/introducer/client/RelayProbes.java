@@ -62,14 +62,14 @@ final class RelayProbes {
   /** The relays a REGISTER (or KEEPALIVE) success lists; measures them when they changed or are due. */
   void listed(StunMessage success) {
     List<InetSocketAddress> relays = new ArrayList<>();
-    for (byte[] v : success.getAll(StunAttributes.RELAY_ADDRESS)) {
+    List<byte[]> values = success.getAll(StunAttributes.RELAY_ADDRESS);
+    for (byte[] v : values) {
       InetSocketAddress a = StunAddress.decodeXor(v, 0, v.length, success.bytes(), 8);
       if (a != null && !relays.contains(a) && relays.size() < RelayRtt.MAX_PER_MESSAGE) {
         relays.add(a);
       }
     }
-    if (relays.isEmpty() && success.getAll(StunAttributes.RELAY_ADDRESS).isEmpty()
-        && success.method() == StunMethods.KEEPALIVE) {
+    if (values.isEmpty() && success.method() == StunMethods.KEEPALIVE) {
       maybeRemeasure(); // a KEEPALIVE success without a list keeps the last one
       return;
     }

@@ -10,7 +10,6 @@ import io.introducer.protocol.rendezvous.Strategy;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -138,8 +137,13 @@ final class Relaying {
     ScheduledFuture<?> deadline;
     ScheduledFuture<?> retry;
 
-    Failover(boolean renewal) {
+    /** Also permits the peer's IP as the session's channel sees it now (the relay's view of the peer). */
+    Failover(boolean renewal, Session s) {
       this.renewal = renewal;
+      InetSocketAddress peer = s.channel() != null ? s.channel().remoteAddress() : null;
+      if (peer != null && peer.getAddress() != null) {
+        peerIps.add(peer.getAddress());
+      }
     }
   }
 
@@ -423,13 +427,9 @@ final class Relaying {
     Failover f = st.failover;
     InetSocketAddress lostRelay = st.credentials.server();
     if (f == null) {
-      Failover started = new Failover(false);
+      Failover started = new Failover(false, s);
       f = started;
       st.failover = started;
-      InetSocketAddress peer = s.channel() != null ? s.channel().remoteAddress() : null;
-      if (peer != null && peer.getAddress() != null) {
-        started.peerIps.add(peer.getAddress());
-      }
       log.warn("{}: relay {} of session {} with {} lost ({}); asking the introducer for another", rt.wire.peerId(),
           lostRelay, s.id(), s.remotePeerId(), reason);
       started.deadline = rt.schedule(() -> giveUp(st, started, "relay lost: " + (started.lastError != null
@@ -459,9 +459,7 @@ final class Relaying {
     InetSocketAddress server = registration.server();
     byte[] request = rt.wire.relayRequest(st.session.introduction().sessionId(), st.session.remotePeerId(), f.failed,
         false);
-    Duration timeout = rt.config.requestTimeout().compareTo(Registration.CHECK_TIMEOUT) < 0
-        ? rt.config.requestTimeout() : Registration.CHECK_TIMEOUT;
-    transactions.send(request, server, timeout).whenComplete((m, err) -> {
+    transactions.send(request, server, registration.checkTimeout()).whenComplete((m, err) -> {
       if (!recovering(st, f)) {
         return;
       }
@@ -709,12 +707,8 @@ final class Relaying {
   /** Starts moving {@code st} to credentials {@code c} as a renewal; {@code previous}: the allocation kept meanwhile. */
   private Failover beginRenewal(State st, RelayCredentials c, TurnClient previous) {
     Session s = st.session;
-    Failover f = new Failover(true);
+    Failover f = new Failover(true, s);
     st.failover = f;
-    InetSocketAddress peer = s.channel() != null ? s.channel().remoteAddress() : null;
-    if (peer != null && peer.getAddress() != null) {
-      f.peerIps.add(peer.getAddress());
-    }
     f.previous = previous;
     f.previousCredentials = st.credentials;
     f.relaysTried = 1;

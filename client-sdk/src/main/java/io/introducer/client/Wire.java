@@ -69,12 +69,10 @@ final class Wire {
     return b.integritySha256(peerKey).fingerprint().encode();
   }
 
-  /** REGISTER; NAT-PROFILE only once something was measured ({@code profile} not null nor all unknown). */
-  byte[] register(List<Candidate> hostCandidates, NatProfile profile) {
-    return register(hostCandidates, profile, List.of());
-  }
-
-  /** REGISTER, also carrying the RTTs to relays measured so far (RELAY-RTT, at most 4). */
+  /**
+   * REGISTER; NAT-PROFILE only once something was measured ({@code profile} not null nor all unknown); also the RTTs
+   * to relays measured so far (RELAY-RTT, at most 4).
+   */
   byte[] register(List<Candidate> hostCandidates, NatProfile profile, List<RelayRtt> relayRtts) {
     StunMessage.Builder b = request(StunMethods.REGISTER);
     for (Candidate c : hostCandidates) {
@@ -84,10 +82,6 @@ final class Wire {
       b.add(StunAttributes.NAT_PROFILE, profile.encode());
     }
     return signed(relayRtts(b, relayRtts));
-  }
-
-  byte[] keepalive() {
-    return keepalive(List.of());
   }
 
   /** KEEPALIVE carrying the RTTs to relays measured so far (RELAY-RTT, at most 4). */
@@ -179,10 +173,6 @@ final class Wire {
   }
 
   // --- peer <-> peer: SESSION-ID, PEER-ID (requests and indications), MI-SHA256(session key), FINGERPRINT
-
-  static byte[] punchRequest(byte[] transactionId, byte[] sessionId, String senderPeerId, byte[] sessionKey) {
-    return punchRequest(transactionId, sessionId, senderPeerId, sessionKey, false);
-  }
 
   /** A PUNCH request; {@code nominated}: the channel lives on the address it comes from (NOMINATED). */
   static byte[] punchRequest(byte[] transactionId, byte[] sessionId, String senderPeerId, byte[] sessionKey,

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -174,9 +175,17 @@ public final class RelayPool {
   }
 
   private CompletableFuture<Void> delete(TurnClient client) {
+    return trackDeletion(client, client::close);
+  }
+
+  /**
+   * Starts the deletion of {@code client}'s allocation, listed in {@link #deleting} (before it starts) until it is
+   * over. The future never fails.
+   */
+  private CompletableFuture<Void> trackDeletion(TurnClient client, Supplier<CompletableFuture<Void>> deletion) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     deleting.put(client, done);
-    client.close().whenComplete((v, err) -> {
+    deletion.get().whenComplete((v, err) -> {
       deleting.remove(client);
       done.complete(null);
     });
@@ -198,12 +207,7 @@ public final class RelayPool {
     if (e == null || !e.client.isActive()) {
       return false;
     }
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    deleting.put(e.client, done);
-    e.client.abandon(reason).whenComplete((v, err) -> {
-      deleting.remove(e.client);
-      done.complete(null);
-    });
+    trackDeletion(e.client, () -> e.client.abandon(reason));
     return true;
   }
 
