@@ -48,6 +48,8 @@ public final class IntroducerVerticle extends VerticleBase {
   private Introductions introductions;
   private PeerRequests peerRequests;
   private long sweepTimer = -1;
+  /** The timer of the next slice of a registry expiry that did not fit in one ({@link #expireRegistrations}); -1 if none. */
+  private long expiryTimer = -1;
 
   /**
    * What a clustered node gives its introducer.
@@ -164,6 +166,9 @@ public final class IntroducerVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    if (expiryTimer != -1) {
+      vertx.cancelTimer(expiryTimer);
+    }
     if (introductions != null) {
       introductions.cancelAll();
     }
@@ -255,10 +260,35 @@ public final class IntroducerVerticle extends VerticleBase {
 
   private void sweep() {
     long now = clock.millis();
-    registry.expire(clock.instant());
+    if (expiryTimer == -1) { // else the slices of the last sweep's expiry are still going, and go on
+      expireRegistrations();
+    }
     sessions.expire(clock.instant().minusSeconds(settings.sessionRetentionSeconds()));
     peerRequests.expire(now);
   }
+
+  /**
+   * Removes expired registrations in slices of {@link #EXPIRY_SLICE} index steps, a 1-ms timer apart while more is
+   * due, rather than in one pass. The registries' expiry index makes a pass proportional to what is due, but that
+   * can still be most registrations at once: all the peers of a node whose uplink failed expire within one lifetime,
+   * and a registration refreshed since it was indexed is due once per lifetime to move (a twelfth of them per 5-s
+   * sweep at the default 60 s, a quarter at lifetimes up to 20 s). A million due took 90-160 ms in one pass in
+   * memory (docs/BENCHMARKS.md, Registry expiry), and SharedRegistry's removal also decodes the shared record and
+   * queues a cluster write. A timer, not runOnContext, whose tasks Netty may run back to back, lets the loop read
+   * its sockets between slices.
+   */
+  private void expireRegistrations() {
+    expiryTimer = -1;
+    if (!registry.expireSome(clock.instant(), EXPIRY_SLICE)) {
+      expiryTimer = vertx.setTimer(1, id -> expireRegistrations());
+    }
+  }
+
+  /**
+   * Index steps per slice of registry expiry: a median 0.12 ms in memory at 1 M registrations (more with
+   * SharedRegistry); a million due take 1,000 slices, one or two seconds.
+   */
+  static final int EXPIRY_SLICE = 1_000;
 
   /** A quarter of the registration lifetime, within 250 ms - 5 s: expiry is timely without busy sweeping. */
   static long sweepPeriodMillis(IntroducerConfig cfg) {

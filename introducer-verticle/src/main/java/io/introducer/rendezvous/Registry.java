@@ -26,6 +26,16 @@ public interface Registry {
   /** Removes every registration expired at {@code now}; returns how many. */
   int expire(Instant now);
 
+  /**
+   * A slice of {@link #expire}: removes registrations expired at {@code now}, but stops after examining about
+   * {@code maxSteps} of them, so that a mass expiry does not hold the event loop; returns true when it got through
+   * all that was due, false when it stopped early and should be called again. The default does it all at once.
+   */
+  default boolean expireSome(Instant now, int maxSteps) {
+    expire(now);
+    return true;
+  }
+
   int size();
 
   /** A snapshot of all registrations, for read-only views. */

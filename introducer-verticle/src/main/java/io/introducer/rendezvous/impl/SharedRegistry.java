@@ -46,6 +46,22 @@ public final class SharedRegistry implements Registry {
   private final Clock clock;
   private final Map<String, Registration> own = new ConcurrentHashMap<>();
   private final Map<String, Instant> publishedUntil = new ConcurrentHashMap<>();
+  /** The keys of {@link #own} by expiry second, so that expiring visits what is due rather than every registration. */
+  private final ExpiryIndex<String> expiry = new ExpiryIndex<>(new ExpiryIndex.Records<>() {
+    @Override
+    public Registration get(String key) {
+      return own.get(key);
+    }
+
+    @Override
+    public boolean remove(String key, Registration expired) {
+      if (!own.remove(key, expired)) {
+        return false;
+      }
+      forget(key);
+      return true;
+    }
+  });
 
   public SharedRegistry(Store store, String nodeId, Duration lifetime, Clock clock) {
     this.store = store;
@@ -79,7 +95,8 @@ public final class SharedRegistry implements Registry {
   public void put(Registration registration) {
     Registration owned = registration.ownedBy(nodeId);
     String k = key(owned.appId(), owned.peerId());
-    own.put(k, owned);
+    // A new key is stored as given, so the index holds the map's own key string.
+    expiry.replaced(k, own.put(k, owned), owned);
     publish(k, owned);
   }
 
@@ -89,6 +106,7 @@ public final class SharedRegistry implements Registry {
     Registration before = own.get(k);
     Registration after = own.computeIfPresent(k, (key, r) -> r.refreshed(source, expiresAt));
     if (after != null) {
+      expiry.replaced(k, before, after);
       Instant published = publishedUntil.get(k);
       boolean moved = before != null && !before.serverReflexive().equals(source);
       // Also republished when the shared copy vanished (a survivor cleaned up after a node it thought dead).
@@ -104,29 +122,32 @@ public final class SharedRegistry implements Registry {
   public boolean remove(String appId, String peerId) {
     String k = key(appId, peerId);
     boolean removed = own.remove(k) != null;
+    forget(k);
+    return removed;
+  }
+
+  /** After {@code k} left {@link #own}: unpublishes it, unless another node owns the shared record now. */
+  private void forget(String k) {
     publishedUntil.remove(k);
     Registration shared = decode(store.get(k));
     if (shared != null && nodeId.equals(shared.owner())) {
       store.remove(k);
     }
-    return removed;
   }
 
   @Override
   public int expire(Instant now) {
-    List<String> gone = new ArrayList<>();
-    own.forEach((k, r) -> {
-      if (r.isExpired(now)) {
-        gone.add(k);
-      }
-    });
-    for (String k : gone) {
-      Registration r = own.get(k);
-      if (r != null && r.isExpired(now)) {
-        remove(r.appId(), r.peerId());
-      }
-    }
-    return gone.size();
+    return expiry.expire(now);
+  }
+
+  @Override
+  public boolean expireSome(Instant now, int maxSteps) {
+    return expiry.expireSome(now, maxSteps);
+  }
+
+  /** Entries of the expiry index (for tests). */
+  int indexEntries() {
+    return expiry.entries();
   }
 
   /** Registrations this node owns (capacity is per node). */
