@@ -231,16 +231,32 @@
         cell(tr, p.public);
         cell(tr, p.hostCandidates.join(', ') || '—');
         cell(tr, p.nat);
+        relayCell(tr, p.relayRtts || []);
         cell(tr, time(p.registeredAt));
         cell(tr, time(p.expiresAt));
         tbody.appendChild(tr);
       }
-      if (data.items.length === 0) { emptyRow(tbody, 7, 'No registered peers match.'); }
+      if (data.items.length === 0) { emptyRow(tbody, 8, 'No registered peers match.'); }
       $('peers-error').textContent = '';
       renderPager('peers-pager', v);
     } catch (e) {
       if (e.message !== 'unauthorized') { $('peers-error').textContent = e.message; }
     }
+  }
+
+  // The relay the peer measured fastest and its RTT (the API lists them fastest first); all of them in the tooltip.
+  function relayCell(tr, rtts) {
+    const td = cell(tr, '', 'relay-rtt');
+    if (rtts.length === 0) { td.textContent = '—'; return td; }
+    td.appendChild(document.createTextNode(rtts[0].relay + ' · ' + micros(rtts[0].rttMicros)));
+    if (rtts.length > 1) {
+      const more = document.createElement('span');
+      more.className = 'more';
+      more.textContent = '+' + (rtts.length - 1);
+      td.appendChild(more);
+    }
+    td.title = rtts.map((r) => r.relay + '  ' + micros(r.rttMicros)).join('\n');
+    return td;
   }
 
   function renderPager(id, v) {

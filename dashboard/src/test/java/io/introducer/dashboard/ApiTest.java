@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.RelayRtt;
 import io.introducer.protocol.rendezvous.Strategy;
 import io.introducer.rendezvous.PeerOutcome;
 import io.introducer.rendezvous.Registration;
@@ -57,10 +58,16 @@ class ApiTest {
     InMemoryRegistry registry = new InMemoryRegistry();
     Instant now = Instant.now();
     for (int i = 0; i < PEERS; i++) {
-      registry.put(new Registration(i % 2 == 0 ? "game" : "other", String.format("peer-%03d", i),
+      Registration r = new Registration(i % 2 == 0 ? "game" : "other", String.format("peer-%03d", i),
           new InetSocketAddress("127.0.0.1", 20_000 + i),
           List.of(new Candidate(Candidate.Kind.HOST, new InetSocketAddress("10.1.0." + (i % 200 + 1), 5000))),
-          now.minusSeconds(5), i % 10 == 9 ? now.minusSeconds(1) : now.plusSeconds(60)));
+          now.minusSeconds(5), i % 10 == 9 ? now.minusSeconds(1) : now.plusSeconds(60));
+      if (i == 0) {
+        // Reported slowest first: the API lists them fastest first.
+        r = r.withRelayRtts(List.of(new RelayRtt(new InetSocketAddress("10.9.0.2", 3479), 12_500),
+            new RelayRtt(new InetSocketAddress("10.9.0.1", 3479), 850)));
+      }
+      registry.put(r);
     }
     node = DashboardFixture.start(s -> s.sessions(() -> sessions).registry(() -> registry));
   }
@@ -167,6 +174,12 @@ class ApiTest {
     assertThat(p0.getString("public")).isEqualTo("127.0.0.1:20000");
     assertThat(p0.getJsonArray("hostCandidates")).containsExactly("10.1.0.1:5000");
     assertThat(p0.getString("nat")).isEqualTo("unknown");
+    assertThat(p0.getJsonArray("relayRtts")).isEqualTo(new JsonArray()
+        .add(new JsonObject().put("relay", "10.9.0.1:3479").put("rttMicros", 850L))
+        .add(new JsonObject().put("relay", "10.9.0.2:3479").put("rttMicros", 12_500L)));
+    JsonObject p1 = first.getJsonArray("items").getJsonObject(1);
+    assertThat(p1.getString("peer")).isEqualTo("peer-002");
+    assertThat(p1.getJsonArray("relayRtts")).as("a peer that reported no relay RTTs").isEmpty();
 
     JsonObject other = node.adminJson("/api/peers?app=other&size=500");
     assertThat(other.getJsonArray("items")).allSatisfy(o -> assertThat(((JsonObject) o).getString("app"))

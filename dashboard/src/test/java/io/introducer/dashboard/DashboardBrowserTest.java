@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.RelayRtt;
 import java.io.File;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -86,6 +88,15 @@ class DashboardBrowserTest {
     return driver.findElement(By.cssSelector(css)).getText();
   }
 
+  /** The cell of class {@code cssClass} in the peer table's row of {@code peer}. */
+  private WebElement peerCell(String peer, String cssClass) {
+    return driver.findElements(By.cssSelector("#peers tbody tr")).stream()
+        .filter(tr -> tr.findElements(By.tagName("td")).size() > 1
+            && tr.findElements(By.tagName("td")).get(1).getText().equals(peer))
+        .findFirst().orElseThrow(() -> new AssertionError("no peer row for " + peer))
+        .findElement(By.cssSelector("td." + cssClass));
+  }
+
   @Test
   void aSessionAppearsLiveWithItsPathAfterLoggingIn() throws Exception {
     driver.get("http://127.0.0.1:" + node.httpPort + "/");
@@ -110,7 +121,9 @@ class DashboardBrowserTest {
     ((JavascriptExecutor) driver).executeScript("window.introducerTestMark = 'same-document';");
 
     try (UdpPeer alice = node.peer("alice"); UdpPeer bob = node.peer("bob")) {
-      alice.register();
+      // Alice measured two relays (bob none): the peer table shows her fastest, and all of them in its tooltip.
+      alice.register(new RelayRtt(new InetSocketAddress("10.9.0.2", 3479), 12_500),
+          new RelayRtt(new InetSocketAddress("10.9.0.1", 3479), 850));
       bob.register();
       String session = alice.connect("bob");
       bob.acceptIntroduce();
@@ -132,6 +145,10 @@ class DashboardBrowserTest {
       wait.until(ExpectedConditions.textToBe(By.id("count-connected-direct"), "1"));
       wait.until(ExpectedConditions.textToBe(By.id("count-peers"), "2"));
       wait.until(d -> text("#peers tbody").contains("alice") && text("#peers tbody").contains("bob"));
+      WebElement aliceRelay = peerCell("alice", "relay-rtt");
+      assertThat(aliceRelay.getText()).isEqualTo("10.9.0.1:3479 · 0.85 ms+1");
+      assertThat(aliceRelay.getAttribute("title")).isEqualTo("10.9.0.1:3479  0.85 ms\n10.9.0.2:3479  13 ms");
+      assertThat(peerCell("bob", "relay-rtt").getText()).isEqualTo("—");
       assertThat(text("#chart-success")).contains("100% connected of 1").contains("p50 37 ms");
       assertThat(text("#chart-paths")).contains("direct 1");
       assertThat(text("#relays tbody")).isEqualTo("No relay role in this cluster yet.");

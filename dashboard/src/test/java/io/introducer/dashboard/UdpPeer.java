@@ -10,6 +10,7 @@ import io.introducer.protocol.StunMethods;
 import io.introducer.protocol.StunParseException;
 import io.introducer.protocol.rendezvous.Candidate;
 import io.introducer.protocol.rendezvous.Outcome;
+import io.introducer.protocol.rendezvous.RelayRtt;
 import io.introducer.protocol.rendezvous.Rendezvous;
 import io.introducer.protocol.rendezvous.Strategy;
 import java.io.IOException;
@@ -72,8 +73,13 @@ final class UdpPeer implements AutoCloseable {
     return fail("%s got no answer among 10 datagrams", peerId);
   }
 
-  void register() {
-    StunMessage r = call(request(StunMethods.REGISTER));
+  /** REGISTER, reporting {@code relayRtts} as RELAY-RTT (the RTTs a real peer measured to the relays it was given). */
+  void register(RelayRtt... relayRtts) {
+    StunMessage.Builder b = request(StunMethods.REGISTER);
+    for (RelayRtt rtt : relayRtts) {
+      b.add(StunAttributes.RELAY_RTT, rtt.encode(b.transactionId()));
+    }
+    StunMessage r = call(b);
     assertThat(r.messageClass()).as("REGISTER of %s: %s", peerId, r).isEqualTo(StunClass.SUCCESS_RESPONSE);
   }
 

@@ -1,5 +1,6 @@
 package io.introducer.dashboard.impl;
 
+import io.introducer.protocol.rendezvous.RelayRtt;
 import io.introducer.rendezvous.Registration;
 import io.introducer.rendezvous.Registry;
 import io.introducer.rendezvous.Session;
@@ -18,6 +19,7 @@ public final class Listings {
       Comparator.comparing(Session::createdAt).reversed().thenComparing(Session::id);
   private static final Comparator<Registration> BY_APP_AND_PEER =
       Comparator.comparing(Registration::appId).thenComparing(Registration::peerId);
+  private static final Comparator<RelayRtt> FASTEST_FIRST = Comparator.comparingLong(RelayRtt::rttMicros);
 
   private Listings() {}
 
@@ -61,10 +63,20 @@ public final class Listings {
           .put("public", SessionJson.address(r.serverReflexive()))
           .put("hostCandidates", hosts)
           .put("nat", SessionJson.nat(r.natProfile()))
+          .put("relayRtts", relayRtts(r.relayRtts()))
           .put("registeredAt", r.registeredAt().toEpochMilli())
           .put("expiresAt", r.expiresAt().toEpochMilli()));
     }
     return page(paging, matching.size(), items);
+  }
+
+  /** The peer's RTTs to relays as it last reported them (RELAY-RTT), fastest first: {@code [{relay, rttMicros}]}. */
+  static JsonArray relayRtts(List<RelayRtt> rtts) {
+    JsonArray out = new JsonArray();
+    rtts.stream().sorted(FASTEST_FIRST).forEach(r -> out.add(new JsonObject()
+        .put("relay", SessionJson.address(r.relay()))
+        .put("rttMicros", r.rttMicros())));
+    return out;
   }
 
   private static <T> List<T> window(List<T> sorted, Queries.Paging paging) {
