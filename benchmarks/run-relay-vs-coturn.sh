@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Relay and STUN Binding performance of this project against coturn, side by side, in one run (about 13 min).
-# Needs: Java 17, Maven, and the Debian packages coturn (turnserver, turnutils_uclient, turnutils_peer) and gcc.
+# Needs: Java 17, Maven, and the Debian packages coturn (turnserver, turnutils_uclient, turnutils_peer), gcc and
+# libssl-dev (the C floor relay, turnfloor.c, signs its answers with libcrypto; `--floor no` leaves it out).
 # Loopback only; every process it starts is killed by PID at the end. Extra arguments go to the harness, e.g.
 #   benchmarks/run-relay-vs-coturn.sh --sessions 60,80,100 --only relay --threads 2 --budget-seconds 300
 set -euo pipefail

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * loopback only. Part 1: our TURN relay (its own JVM, {@link BenchServer}) and coturn's turnserver,
  * each driven by the same turnutils_uclient settings through the same turnutils_peer echo peer, the
  * load stepped up (sessions at 1 message/ms each) until messages are lost, then bisected; a {@link TurnProbe}
- * measures round-trip percentiles meanwhile. Part 2: a C load generator (compiled here with gcc) sends STUN
+ * measures round-trip percentiles meanwhile. A third relay, turnfloor.c (the cheapest relay uclient accepts, in C),
+ * runs the same steps as the floor: the most any relay can show with this client on this machine. Part 2: a C load generator (compiled here with gcc) sends STUN
  * Binding requests at stepped, then bisected, rates to our introducer and to coturn's STUN port. Every step is
  * bounded in time, the whole run by {@code --budget-seconds}; every process started is killed by PID at the end.
  *
@@ -31,7 +32,7 @@ import java.util.regex.Pattern;
  * {@code --resolution SESSIONS} (relay bisection, default 10) {@code --stun-rates 50000,...}
  * {@code --stun-resolution RATE} (default 5000) {@code --stun-threads N} (the introducer's event loops, default
  * {@code --threads}) {@code --loss-tolerance F} {@code --budget-seconds S} {@code --base-port P}
- * {@code --out FILE} {@code --only relay|stun}. Children inherit the harness's niceness (the script's BENCH_NICE).
+ * {@code --out FILE} {@code --only relay|stun} {@code --floor no}. Children inherit the harness's niceness (the script's BENCH_NICE).
  */
 public final class RelayVsCoturn {
   private static final String USER = "bench";
@@ -58,6 +59,8 @@ public final class RelayVsCoturn {
   private final int ourRelayPort;
   private final int ourStunPort;
   private final int peerPort;
+  /** The C floor relay's port, or -1 when {@code --floor no}. */
+  private final int floorPort;
   /** Loss allowed for the second relay column (a fraction). */
   private final double tolerance;
   /** Seconds of the budget kept for the STUN part while the relay steps run. */
@@ -79,6 +82,7 @@ public final class RelayVsCoturn {
     this.ourRelayPort = base + 10;
     this.ourStunPort = base + 11;
     this.peerPort = base + 20;
+    this.floorPort = opts.getOrDefault("floor", "yes").equals("no") ? -1 : base + 13;
     this.relayReserve = opts.getOrDefault("only", "").equals("relay") ? 0 : 150;
     this.relayResolution = Integer.parseInt(opts.getOrDefault("resolution", "10"));
     this.stunResolution = Integer.parseInt(opts.getOrDefault("stun-resolution", "5000"));
@@ -145,7 +149,7 @@ public final class RelayVsCoturn {
 
   private record Step(String server, int sessions, boolean lossFree, long sent, long received, long lost,
       double sustained, double avgRttMs, long maxRttMs, TurnProbe.Stats probe, double cpuPercent, double seconds,
-      Drops drops) {
+      Drops drops, double cpuMicrosPerRt) {
     /** uclient finished and lost at most {@code tolerance} of the {@code expected} messages. */
     boolean within(double tolerance, long expected) {
       return sent == expected && lost >= 0 && lost <= tolerance * expected;
@@ -181,6 +185,13 @@ public final class RelayVsCoturn {
     if (!peer.isAlive() || ours == null) {
       throw new IllegalStateException("peer or relay did not start; logs in " + work);
     }
+    Map<String, Process> procs = new LinkedHashMap<>(Map.of("coturn", coturn, "ours", ours));
+    Map<String, Integer> ports = new LinkedHashMap<>(Map.of("coturn", coturnPort, "ours", ourRelayPort));
+    Process floor = floorPort > 0 ? startFloor() : null;
+    if (floor != null) {
+      procs.put("floor", floor);
+      ports.put("floor", floorPort);
+    }
     InetSocketAddress peerAddr = new InetSocketAddress(HOST, peerPort);
     System.out.println("Warm-up (JIT) of both servers: 20 sessions x 2000 messages");
     uclient("coturn", coturnPort, coturn, 20, 2000, peerAddr);
@@ -190,13 +201,15 @@ public final class RelayVsCoturn {
     List<Step> all = new ArrayList<>();
     Search coturnSearch = new Search("coturn");
     Search ourSearch = new Search("ours");
-    List<Search> searches = List.of(coturnSearch, ourSearch);
+    Search floorSearch = new Search("floor");
+    List<Search> searches = floor == null ? List.of(coturnSearch, ourSearch)
+        : List.of(coturnSearch, ourSearch, floorSearch);
     StepRunner<Step> relay = (server, sessions) -> {
       if (remainingSeconds() < relayReserve + 50) {
         return null;
       }
-      Process p = server.equals("coturn") ? coturn : ours;
-      int port = server.equals("coturn") ? coturnPort : ourRelayPort;
+      Process p = procs.get(server);
+      int port = ports.get(server);
       Step r = uclient(server, port, p, sessions, messages, peerAddr);
       all.add(r);
       if (!r.lossFree() && remainingSeconds() > relayReserve + 90) {
@@ -215,6 +228,9 @@ public final class RelayVsCoturn {
     }
     Procs.kill(ours, 3000);
     Procs.kill(peer, 1000);
+    if (floor != null) {
+      Procs.kill(floor, 1000);
+    }
 
     line("## TURN relay: loss-free round trips per second (turnutils_uclient, echo peer)");
     line("");
@@ -228,24 +244,39 @@ public final class RelayVsCoturn {
         + " machine) among the steps that ran.");
     line("");
     line("| server | loss-free round trips/s (offered) | ≤ " + percent(tolerance) + " loss rt/s | sustained rt/s measured"
-        + " | uclient RTT avg / max (ms) | probe RTT p50 / p99 (µs) | server CPU |");
-    line("|---|---|---|---|---|---|---|");
+        + " | uclient RTT avg / max (ms) | probe RTT p50 / p99 (µs) | server CPU | server CPU µs per round trip |");
+    line("|---|---|---|---|---|---|---|---|");
     Step o = ourSearch.best(all, Step::server, Step::sessions, Step::lossFree);
     long expected = (long) messages;
     Step nc = nearest(all, "coturn", x -> x.within(tolerance, x.sessions() * expected));
     Step no = nearest(all, "ours", x -> x.within(tolerance, x.sessions() * expected));
     line(row("coturn " + version() + " (turnserver)", c, nc));
     line(row("introducer relay (" + threads + " event loops)", o, no));
-    if (c != null && o != null) {
-      line(String.format(Locale.ROOT, "| **ratio ours / coturn** | **%.2f** | %s | %.2f | | | |",
-          (double) o.sessions() / c.sessions(),
-          nc != null && no != null ? String.format(Locale.ROOT, "%.2f", (double) no.sessions() / nc.sessions()) : "-",
-          o.sustained() / c.sustained()));
+    Step f = floor == null ? null : floorSearch.best(all, Step::server, Step::sessions, Step::lossFree);
+    Step nf = floor == null ? null : nearest(all, "floor", x -> x.within(tolerance, x.sessions() * expected));
+    if (floor != null) {
+      line(row("turnfloor.c, the floor (" + threads + " threads)", f, nf));
+    }
+    line(ratioRow("ours / coturn", o, c, no, nc));
+    if (floor != null) {
+      line(ratioRow("coturn / floor", c, f, nc, nf));
+      line(ratioRow("ours / floor", o, f, no, nf));
     }
     line("");
-    line("Loss-free rate found by " + coturnSearch.describe(1000) + " (coturn) and " + ourSearch.describe(1000)
-        + " (ours): coarse steps, then bisection down to " + String.format(Locale.ROOT, "%,d", relayResolution * 1000)
-        + " rt/s.");
+    line("Loss-free rate found by " + coturnSearch.describe(1000) + " (coturn), " + ourSearch.describe(1000)
+        + " (ours)" + (floor == null ? "" : " and " + floorSearch.describe(1000) + " (floor)")
+        + ": coarse steps, then bisection down to " + String.format(Locale.ROOT, "%,d", relayResolution * 1000)
+        + " rt/s. CPU µs per round trip: the server's user+system time over the step divided by the round trips"
+        + " it completed (the whole step, connection set-up included), its median over the loss-free steps.");
+    if (floor != null) {
+      line("");
+      line("The floor is `turnfloor.c`, the cheapest relay uclient accepts (C, " + threads + " threads on SO_REUSEPORT,"
+          + " recvmmsg/sendmmsg, no integrity checks, no limits): not a server, a measuring stick. Whatever it reaches is"
+          + " the most any relay can show with this client and echo peer on this machine, since they share its cores.");
+    }
+    line("");
+    line(String.format(Locale.ROOT, "Median server CPU per round trip over the loss-free steps: coturn %s µs, ours %s µs%s.",
+        cpuPerRt(all, "coturn"), cpuPerRt(all, "ours"), floor == null ? "" : ", floor " + cpuPerRt(all, "floor") + " µs"));
     if (c != null) {
       // Added latency compared at the same load: coturn's loss-free rate.
       Step same = stepAt(all, "ours", c.sessions());
@@ -259,12 +290,12 @@ public final class RelayVsCoturn {
     line("");
     line("Every step:");
     line("");
-    line("| server | sessions | offered rt/s | sent | received | lost | sustained rt/s | uclient avg / max RTT (ms) | probe p50 / p99 (µs) | server CPU | kernel drops peer / server / other | s |");
-    line("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    line("| server | sessions | offered rt/s | sent | received | lost | sustained rt/s | uclient avg / max RTT (ms) | probe p50 / p99 (µs) | server CPU | CPU µs / rt | kernel drops peer / server / other | s |");
+    line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Step s : all) {
-      line(String.format(Locale.ROOT, "| %s | %d | %,d | %,d | %,d | %,d | %,.0f | %.2f / %d | %s | %.0f%% | %s | %.0f |", s.server(),
+      line(String.format(Locale.ROOT, "| %s | %d | %,d | %,d | %,d | %,d | %,.0f | %.2f / %d | %s | %.0f%% | %.2f | %s | %.0f |", s.server(),
           s.sessions(), s.sessions() * 1000, s.sent(), s.received(), s.lost(), s.sustained(), s.avgRttMs(), s.maxRttMs(),
-          probe(s.probe()), s.cpuPercent(), s.drops(), s.seconds()));
+          probe(s.probe()), s.cpuPercent(), s.cpuMicrosPerRt(), s.drops(), s.seconds()));
     }
     line("");
     line("Kernel drops: datagrams dropped for a full socket receive buffer during the step (/proc/net/snmp"
@@ -276,10 +307,33 @@ public final class RelayVsCoturn {
   private static String row(String name, Step s, Step near) {
     String n = near == null ? "-" : String.format(Locale.ROOT, "%,d", near.sessions() * 1000);
     if (s == null) {
-      return "| " + name + " | lossy at every step | " + n + " | | | | |";
+      return "| " + name + " | lossy at every step | " + n + " | | | | | |";
     }
-    return String.format(Locale.ROOT, "| %s | %,d | %s | %,.0f | %.2f / %d | %s | %.0f%% |", name, s.sessions() * 1000, n,
-        s.sustained(), s.avgRttMs(), s.maxRttMs(), probe(s.probe()), s.cpuPercent());
+    return String.format(Locale.ROOT, "| %s | %,d | %s | %,.0f | %.2f / %d | %s | %.0f%% | %.2f |", name,
+        s.sessions() * 1000, n, s.sustained(), s.avgRttMs(), s.maxRttMs(), probe(s.probe()), s.cpuPercent(),
+        s.cpuMicrosPerRt());
+  }
+
+  /** The ratio row of {@code a} to {@code b}: loss-free rates, rates within the tolerance, sustained rates. */
+  private static String ratioRow(String name, Step a, Step b, Step nearA, Step nearB) {
+    if (a == null || b == null) {
+      return "| **" + name + "** | - | | | | | | |";
+    }
+    return String.format(Locale.ROOT, "| **%s** | **%.2f** | %s | %.2f | | | | |", name,
+        (double) a.sessions() / b.sessions(),
+        nearA != null && nearB != null ? String.format(Locale.ROOT, "%.2f", (double) nearA.sessions() / nearB.sessions())
+            : "-",
+        a.sustained() / b.sustained());
+  }
+
+  /**
+   * The median CPU µs per round trip of {@code server}'s loss-free steps (warm-up excluded; a lossy step spent CPU on
+   * round trips it did not complete).
+   */
+  private static String cpuPerRt(List<Step> all, String server) {
+    double[] v = all.stream().filter(s -> s.server().equals(server) && s.lossFree() && Double.isFinite(s.cpuMicrosPerRt()))
+        .mapToDouble(Step::cpuMicrosPerRt).sorted().toArray();
+    return v.length == 0 ? "-" : String.format(Locale.ROOT, "%.2f", v[v.length / 2]);
   }
 
   private static String percent(double fraction) {
@@ -352,11 +406,13 @@ public final class RelayVsCoturn {
         && totals[0] == (long) sessions * n && lost[0] == 0 && lost[1] == 0;
     double secs = (t1 - t0) / 1e9;
     double cpu = cpu0 < 0 || cpu1 < 0 ? Double.NaN : 100.0 * (cpu1 - cpu0) / ((t1 - t0) / 1e6);
-    Step s = new Step(server, sessions, ok, totals == null ? 0 : totals[0], totals == null ? 0 : totals[1],
-        lost == null ? -1 : lost[0], sustained, avg, max, ps, cpu, secs, drops);
-    System.out.printf(Locale.ROOT, "%s: lost %d of %d, sustained %,.0f rt/s, RTT avg %.2f ms max %d ms, probe %s us, CPU %.0f%%,"
-        + " drops peer/server/other %s, %.0f s%n",
-        ok ? "loss-free" : "LOSS", s.lost(), s.sent(), sustained, avg, max, probe(ps), cpu, drops, secs);
+    long received = totals == null ? 0 : totals[1];
+    double perRt = cpu0 < 0 || cpu1 < 0 || received == 0 ? Double.NaN : 1000.0 * (cpu1 - cpu0) / received;
+    Step s = new Step(server, sessions, ok, totals == null ? 0 : totals[0], received,
+        lost == null ? -1 : lost[0], sustained, avg, max, ps, cpu, secs, drops, perRt);
+    System.out.printf(Locale.ROOT, "%s: lost %d of %d, sustained %,.0f rt/s, RTT avg %.2f ms max %d ms, probe %s us, CPU %.0f%%"
+        + " (%.2f us/rt), drops peer/server/other %s, %.0f s%n",
+        ok ? "loss-free" : "LOSS", s.lost(), s.sent(), sustained, avg, max, probe(ps), cpu, perRt, drops, secs);
     return s;
   }
 
@@ -381,19 +437,28 @@ public final class RelayVsCoturn {
   private record StunStep(String server, int rate, boolean lossFree, long sent, long received, long achieved,
       long p50, long p99, long max, double cpuPercent, Drops drops) {}
 
-  private void stunPart(Process coturn) throws Exception {
-    Path src = work.resolve("stunload.c");
-    try (InputStream in = RelayVsCoturn.class.getResourceAsStream("/stunload.c")) {
+  /** Compiles the C program {@code name}.c shipped as a resource; its binary in the work directory. */
+  private Path compile(String name, String... libs) throws Exception {
+    Path src = work.resolve(name + ".c");
+    try (InputStream in = RelayVsCoturn.class.getResourceAsStream("/" + name + ".c")) {
       if (in == null) {
-        throw new IllegalStateException("stunload.c missing from the class path");
+        throw new IllegalStateException(name + ".c missing from the class path");
       }
       Files.copy(in, src);
     }
-    Path bin = work.resolve("stunload");
-    Process gcc = new ProcessBuilder("gcc", "-O2", "-o", bin.toString(), src.toString()).inheritIO().start();
+    Path bin = work.resolve(name);
+    List<String> cmd = new ArrayList<>(List.of("gcc", "-O2", "-Wno-deprecated-declarations", "-o", bin.toString(),
+        src.toString()));
+    cmd.addAll(List.of(libs));
+    Process gcc = new ProcessBuilder(cmd).inheritIO().start();
     if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
-      throw new IllegalStateException("gcc failed on " + src);
+      throw new IllegalStateException("gcc failed on " + src + (libs.length > 0 ? " (needs libssl-dev)" : ""));
     }
+    return bin;
+  }
+
+  private void stunPart(Process coturn) throws Exception {
+    Path bin = compile("stunload");
     Process ours = startOurs("introducer", List.of("introducer", Integer.toString(ourStunPort),
         Integer.toString(stunThreads)));
     if (ours == null) {
@@ -564,7 +629,7 @@ public final class RelayVsCoturn {
       java.util.function.Predicate<S> ok) throws Exception {
     int order = 0;
     for (int level : levels) {
-      List<Search> turn = order++ % 2 == 0 ? searches : List.of(searches.get(1), searches.get(0));
+      List<Search> turn = rotated(searches, order++);
       boolean any = false;
       for (Search x : turn) {
         if (x.stopped || x.hi != Integer.MAX_VALUE) {
@@ -589,7 +654,7 @@ public final class RelayVsCoturn {
       }
     }
     while (searches.stream().anyMatch(x -> x.open(resolution))) {
-      List<Search> turn = order++ % 2 == 0 ? searches : List.of(searches.get(1), searches.get(0));
+      List<Search> turn = rotated(searches, order++);
       for (Search x : turn) {
         if (!x.open(resolution)) {
           continue;
@@ -610,6 +675,15 @@ public final class RelayVsCoturn {
         }
       }
     }
+  }
+
+  /** {@code list} rotated left by {@code by}: each server goes first in turn, so a slow spell does not hit one alone. */
+  private static <T> List<T> rotated(List<T> list, int by) {
+    List<T> r = new ArrayList<>(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      r.add(list.get((i + by) % list.size()));
+    }
+    return r;
   }
 
   /** Bisection points are multiples of this (round figures in the tables). */
@@ -674,6 +748,17 @@ public final class RelayVsCoturn {
     Thread.sleep(1500);
     if (!p.isAlive()) {
       throw new IllegalStateException("turnserver exited; see " + work.resolve("coturn.log"));
+    }
+    return p;
+  }
+
+  /** The C floor relay (turnfloor.c) on {@code floorPort} with as many threads as our relay has event loops. */
+  private Process startFloor() throws Exception {
+    Path bin = compile("turnfloor", "-lcrypto", "-lpthread");
+    Process p = start("floor", List.of(bin.toString(), Integer.toString(floorPort), Integer.toString(threads), USER,
+        PASSWORD, REALM));
+    if (!Procs.awaitLine(p, work.resolve("floor.log"), "READY", 5_000)) {
+      throw new IllegalStateException("turnfloor did not start; see " + work.resolve("floor.log"));
     }
     return p;
   }
