@@ -43,6 +43,7 @@ public final class ClientConfig {
   private final ConnectPolicy defaultPolicy;
   private final boolean natDiscovery;
   private final Duration natDiscoveryTimeout;
+  private final Duration relayMeasureMinInterval;
 
   private ClientConfig(Builder b) {
     this.servers = List.copyOf(b.servers);
@@ -64,6 +65,7 @@ public final class ClientConfig {
     this.defaultPolicy = b.defaultPolicy;
     this.natDiscovery = b.natDiscovery;
     this.natDiscoveryTimeout = b.natDiscoveryTimeout;
+    this.relayMeasureMinInterval = b.relayMeasureMinInterval;
   }
 
   /**
@@ -152,6 +154,14 @@ public final class ClientConfig {
     return natDiscoveryTimeout;
   }
 
+  /**
+   * Least time between the starts of two rounds of relay RTT measurement when the introducer's list of relays changes
+   * ({@link RelayProbes#MIN_INTERVAL_MILLIS}, 60 s; shorter only in tests).
+   */
+  Duration relayMeasureMinInterval() {
+    return relayMeasureMinInterval;
+  }
+
   /** Interval of the keepalive/RTT PUNCH on an open channel (10 s; shorter only in tests). */
   Duration probeInterval() {
     return probeInterval;
@@ -202,6 +212,7 @@ public final class ClientConfig {
     private ConnectPolicy defaultPolicy = ConnectPolicy.AUTO;
     private boolean natDiscovery = true;
     private Duration natDiscoveryTimeout = NatDiscovery.CLIENT_BUDGET;
+    private Duration relayMeasureMinInterval = Duration.ofMillis(RelayProbes.MIN_INTERVAL_MILLIS);
 
     private Builder() {}
 
@@ -340,6 +351,11 @@ public final class ClientConfig {
 
     Builder natDiscoveryTimeout(Duration timeout) {
       this.natDiscoveryTimeout = positive(timeout, "natDiscoveryTimeout");
+      return this;
+    }
+
+    Builder relayMeasureMinInterval(Duration interval) {
+      this.relayMeasureMinInterval = positive(interval, "relayMeasureMinInterval");
       return this;
     }
 

@@ -18,10 +18,12 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +33,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The client measures the relays a REGISTER success lists (RELAY-ADDRESS) with STUN Binding and reports the smoothed
  * RTTs as RELAY-RTT in its next KEEPALIVE (docs/PROTOCOL.md section 8, relay choice); a relay that never answers is
- * left out. Hand-driven introducer and relays on loopback.
+ * left out. A KEEPALIVE success that lists other relays is measured again, no sooner than the minimum interval, and a
+ * relay no longer listed stops being reported. Hand-driven introducer and relays on loopback, or the real introducer
+ * and relays.
  */
 class RelayRttClientTest {
   private static final String APP = "game";
@@ -44,6 +48,8 @@ class RelayRttClientTest {
   private DatagramSocket slow;
   private DatagramSocket silent;
   private final AtomicInteger fastBindings = new AtomicInteger();
+  /** When the fast relay received each Binding request (System.nanoTime). */
+  private final List<Long> fastBindingTimes = new CopyOnWriteArrayList<>();
   private final AtomicInteger slowBindings = new AtomicInteger();
   private IntroducerClient client;
   private Thread fastThread;
@@ -55,8 +61,8 @@ class RelayRttClientTest {
     fast = socket();
     slow = socket();
     silent = socket();
-    fastThread = relay(fast, 0, fastBindings);
-    slowThread = relay(slow, SLOW_MILLIS, slowBindings);
+    fastThread = relay(fast, 0, fastBindings, fastBindingTimes);
+    slowThread = relay(slow, SLOW_MILLIS, slowBindings, new CopyOnWriteArrayList<>());
   }
 
   @AfterEach
@@ -83,7 +89,7 @@ class RelayRttClientTest {
   }
 
   /** A relay that answers Binding requests (plain, as RFC 8656 servers must) after {@code delayMillis}. */
-  private static Thread relay(DatagramSocket s, long delayMillis, AtomicInteger count) {
+  private static Thread relay(DatagramSocket s, long delayMillis, AtomicInteger count, List<Long> times) {
     Thread t = new Thread(() -> {
       for (int i = 0; i < 1_000 && !s.isClosed(); i++) { // bounded
         try {
@@ -93,6 +99,7 @@ class RelayRttClientTest {
           if (!m.is(StunMethods.BINDING, StunClass.REQUEST)) {
             continue;
           }
+          times.add(System.nanoTime());
           count.incrementAndGet();
           if (delayMillis > 0) {
             Thread.sleep(delayMillis);
@@ -125,6 +132,18 @@ class RelayRttClientTest {
       }
     }
     throw new AssertionError("no " + StunMethods.name(method));
+  }
+
+  /** Answers a KEEPALIVE with success, listing {@code relays} (RELAY-ADDRESS) when there are any. */
+  private void answer(Received ka, InetSocketAddress... relays) throws Exception {
+    StunMessage.Builder b = StunMessage.successFor(ka.message())
+        .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, ka.source())
+        .addU32(StunAttributes.REGISTRATION_LIFETIME, 60);
+    for (InetSocketAddress r : relays) {
+      b.addXorAddress(StunAttributes.RELAY_ADDRESS, r);
+    }
+    byte[] ok = b.integritySha256(PEER_KEY).fingerprint().encode();
+    introducer.send(new DatagramPacket(ok, ok.length, ka.source()));
   }
 
   private static List<RelayRtt> rtts(StunMessage m) {
@@ -214,5 +233,112 @@ class RelayRttClientTest {
         server.stop();
       }
     }
+  }
+
+  @Test
+  void aKeepaliveListingOtherRelaysIsMeasuredAgainNoSoonerThanTheMinimumInterval() throws Exception {
+    long minIntervalMillis = 2_500;
+    ClientConfig config = ClientConfig.builder().server("127.0.0.1", address(introducer).getPort())
+        .appId(APP).appSecret("secret").peerId(PEER).bindAddress(new InetSocketAddress("127.0.0.1", 0))
+        .natDiscovery(false).transportFactory(new UdpTransportFactory())
+        .keepaliveInterval(Duration.ofMillis(300)).requestTimeout(Duration.ofSeconds(1))
+        .relayMeasureMinInterval(Duration.ofMillis(minIntervalMillis)).build();
+    CompletableFuture<IntroducerClient> started = IntroducerClient.start(config);
+    Received reg = receive(StunMethods.REGISTER);
+    byte[] success = StunMessage.successFor(reg.message())
+        .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, reg.source())
+        .addU32(StunAttributes.REGISTRATION_LIFETIME, 60)
+        .addXorAddress(StunAttributes.RELAY_ADDRESS, address(slow))
+        .addXorAddress(StunAttributes.RELAY_ADDRESS, address(fast))
+        .integritySha256(PEER_KEY).fingerprint().encode();
+    introducer.send(new DatagramPacket(success, success.length, reg.source()));
+    client = started.get(5, TimeUnit.SECONDS);
+
+    // The first round: both reported (bounded wait, the round ends within ~1.2 s).
+    List<RelayRtt> reported = List.of();
+    for (int i = 0; i < 20 && reported.size() < 2; i++) {
+      Received ka = receive(StunMethods.KEEPALIVE);
+      reported = rtts(ka.message());
+      answer(ka);
+    }
+    assertThat(reported).extracting(RelayRtt::relay).containsExactly(address(slow), address(fast));
+
+    // The introducer now lists the fast relay only (the slow one left the cluster): it is not reported any more,
+    // from the very next keepalive on, and the fast one is measured again once the minimum interval has passed.
+    Received changed = receive(StunMethods.KEEPALIVE);
+    answer(changed, address(fast));
+    Received next = receive(StunMethods.KEEPALIVE);
+    assertThat(rtts(next.message())).extracting(RelayRtt::relay).containsExactly(address(fast));
+    answer(next, address(fast));
+    for (int i = 0; i < 40 && fastBindings.get() <= RelayProbes.SAMPLES; i++) {
+      answer(receive(StunMethods.KEEPALIVE), address(fast)); // the same list again changes nothing
+    }
+    assertThat(fastBindings.get()).isGreaterThan(RelayProbes.SAMPLES);
+    long gapMillis = TimeUnit.NANOSECONDS.toMillis(fastBindingTimes.get(RelayProbes.SAMPLES) - fastBindingTimes.get(0));
+    assertThat(gapMillis).as("second round after the first").isGreaterThanOrEqualTo(minIntervalMillis - 50);
+    assertThat(slowBindings.get()).as("the relay no longer listed is not probed").isBetween(1, RelayProbes.SAMPLES);
+
+    // One more round, not a stream of them: the list has not changed since (keepalives answered for 2 s more).
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    Received last = null;
+    for (int i = 0; i < 40 && System.nanoTime() < until; i++) {
+      last = receive(StunMethods.KEEPALIVE);
+      answer(last, address(fast));
+    }
+    assertThat(fastBindings.get()).isLessThanOrEqualTo(2 * RelayProbes.SAMPLES);
+    assertThat(rtts(last.message())).extracting(RelayRtt::relay).containsExactly(address(fast));
+  }
+
+  @Test
+  void aRelayThatJoinsAfterRegisterIsMeasuredAndOneThatLeavesIsDropped() throws Exception {
+    try (TestRelay r1 = new TestRelay(); TestRelay r2 = new TestRelay(); TestRelay r3 = new TestRelay()) {
+      // The cluster's relays by load, as ClusterState keeps them; r3 is not there yet.
+      List<RelaySelector.Load> loads = new CopyOnWriteArrayList<>(List.of(new RelaySelector.Load(r1.address(), 1, 10),
+          new RelaySelector.Load(r2.address(), 2, 10)));
+      RelaySelector selector = new RelaySelector() {
+        @Override
+        public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
+          return RelaySelector.choose(loads, initiator, responder, Set.of())
+              .map(a -> new Relay(a, TestRelay.REST_SECRET));
+        }
+
+        @Override
+        public List<InetSocketAddress> candidates(String appId) {
+          return RelaySelector.leastLoaded(loads);
+        }
+      };
+      TestIntroducer server = new TestIntroducer(selector, c -> c);
+      try {
+        client = IntroducerClient.start(server.client("long-lived", new UdpTransportFactory())
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).natDiscovery(false)
+            .keepaliveInterval(Duration.ofMillis(500)).relayMeasureMinInterval(Duration.ofSeconds(1)).build())
+            .get(10, TimeUnit.SECONDS);
+        assertThat(TestRelay.eventually(10_000, () -> storedRelays(server).equals(Set.of(r1.address(),
+            r2.address())))).as("measured at register: %s", storedRelays(server)).isTrue();
+
+        // A relay joins: the next keepalive success lists it, the peer measures it and reports it.
+        loads.add(new RelaySelector.Load(r3.address(), 0, 10));
+        assertThat(TestRelay.eventually(10_000, () -> storedRelays(server).equals(Set.of(r1.address(),
+            r2.address(), r3.address())))).as("joined relay measured: %s", storedRelays(server)).isTrue();
+        assertThat(server.verticle().registry().get(TestIntroducer.APP, "long-lived").orElseThrow().relayRtts())
+            .allSatisfy(r -> assertThat(r.rttMicros()).isBetween(1L, 1_000_000L));
+
+        // A relay leaves: the peer stops reporting it.
+        loads.removeIf(l -> l.address().equals(r1.address()));
+        assertThat(TestRelay.eventually(10_000, () -> storedRelays(server).equals(Set.of(r2.address(),
+            r3.address())))).as("left relay dropped: %s", storedRelays(server)).isTrue();
+      } finally {
+        client.close();
+        client = null;
+        server.stop();
+      }
+    }
+  }
+
+  private static Set<InetSocketAddress> storedRelays(TestIntroducer server) {
+    Set<InetSocketAddress> out = new HashSet<>();
+    server.verticle().registry().get(TestIntroducer.APP, "long-lived")
+        .ifPresent(r -> r.relayRtts().forEach(rtt -> out.add(rtt.relay())));
+    return out;
   }
 }

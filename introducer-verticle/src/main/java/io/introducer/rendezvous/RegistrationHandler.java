@@ -61,14 +61,9 @@ final class RegistrationHandler implements PeerRequests.Handler {
         .withTokenExpiry(caller.tokenExpiry()).withRelayRtts(relayRtts(request)));
     counters.registrations.increment();
     // The relays it may measure its RTT to (docs/PROTOCOL.md section 8, relay choice): only when there is a choice.
-    StunMessage.Builder b = mappedBuilder(caller, request);
     List<InetSocketAddress> candidates = relays.candidates(caller.appId());
-    if (candidates.size() > 1) {
-      for (InetSocketAddress relay : candidates) {
-        b.addXorAddress(StunAttributes.RELAY_ADDRESS, relay);
-      }
-    }
-    return Replies.sign(b, caller.key());
+    return Replies.sign(listing(mappedBuilder(caller, request), candidates.size() > 1 ? candidates : List.of()),
+        caller.key());
   }
 
   private byte[] keepalive(Caller caller, StunMessage request) {
@@ -88,7 +83,22 @@ final class RegistrationHandler implements PeerRequests.Handler {
       registry.touch(caller.appId(), caller.peerId(), caller.source(), expiry(caller.now()));
     }
     counters.keepalives.increment();
-    return mapped(caller, request);
+    // The relays again when they are not the ones it reports RTTs for (one joined, left or filled up): only then, see
+    // RelaySelector.relist for why not in every keepalive.
+    List<InetSocketAddress> reported = new ArrayList<>(rtts.size());
+    for (RelayRtt r : rtts) {
+      reported.add(r.relay());
+    }
+    return Replies.sign(listing(mappedBuilder(caller, request), relays.relist(caller.appId(), reported)),
+        caller.key());
+  }
+
+  /** Adds RELAY-ADDRESS for each relay of {@code relays}, in order. */
+  private static StunMessage.Builder listing(StunMessage.Builder b, List<InetSocketAddress> relays) {
+    for (InetSocketAddress relay : relays) {
+      b.addXorAddress(StunAttributes.RELAY_ADDRESS, relay);
+    }
+    return b;
   }
 
   private byte[] deregister(Caller caller, StunMessage request) {
@@ -99,10 +109,6 @@ final class RegistrationHandler implements PeerRequests.Handler {
   }
 
   /** The success of REGISTER and KEEPALIVE: where the peer is seen, and for how long it stays registered. */
-  private byte[] mapped(Caller caller, StunMessage request) {
-    return Replies.sign(mappedBuilder(caller, request), caller.key());
-  }
-
   private StunMessage.Builder mappedBuilder(Caller caller, StunMessage request) {
     return StunMessage.successFor(request)
         .addXorAddress(StunAttributes.XOR_MAPPED_ADDRESS, caller.source())

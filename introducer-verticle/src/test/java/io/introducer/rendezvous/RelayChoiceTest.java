@@ -3,6 +3,7 @@ package io.introducer.rendezvous;
 import static io.introducer.rendezvous.Fixtures.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.introducer.protocol.StunAddress;
 import io.introducer.protocol.StunAttributes;
 import io.introducer.protocol.StunClass;
 import io.introducer.protocol.StunMessage;
@@ -19,13 +20,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Relay choice by load and by the peers' measured RTTs (docs/PROTOCOL.md section 8, relay choice): the selection
- * rule itself, RELAY-ADDRESS in REGISTER success, RELAY-RTT stored with the registration (and in its shared record).
+ * rule itself (with its tolerance band), RELAY-ADDRESS in REGISTER success and, when the relays changed, in KEEPALIVE
+ * success, RELAY-RTT stored with the registration (and in its shared record).
  */
 @ExtendWith(VertxExtension.class)
 class RelayChoiceTest {
@@ -89,6 +92,48 @@ class RelayChoiceTest {
   }
 
   @Test
+  void nearEqualRttsCountAsEqualAndTheLessLoadedWins() {
+    List<RelaySelector.Load> loads = List.of(new RelaySelector.Load(NEAR, 80, 100),
+        new RelaySelector.Load(FAR, 10, 100));
+    // 0.40 vs 0.41 ms worst: measurement noise, within the 2 ms floor of the band; the less loaded FAR wins.
+    Registration a = peer("a", new RelayRtt(NEAR, 400), new RelayRtt(FAR, 410));
+    Registration b = peer("b", new RelayRtt(NEAR, 300), new RelayRtt(FAR, 390));
+    assertThat(RelaySelector.choose(loads, a, b, Set.of())).contains(FAR);
+    assertThat(RelaySelector.choose(loads, b, a, Set.of())).contains(FAR);
+
+    // 50 vs 60 ms: within 20 % of the best (band 10 ms), still equal; 50 vs 60.001 ms is not.
+    Registration c = peer("c", new RelayRtt(NEAR, 50_000), new RelayRtt(FAR, 60_000));
+    Registration d = peer("d", new RelayRtt(NEAR, 10_000), new RelayRtt(FAR, 10_000));
+    assertThat(RelaySelector.choose(loads, c, d, Set.of())).contains(FAR);
+    Registration e = peer("e", new RelayRtt(NEAR, 50_000), new RelayRtt(FAR, 60_001));
+    assertThat(RelaySelector.choose(loads, e, d, Set.of())).contains(NEAR);
+
+    assertThat(RelaySelector.rttBand(400)).isEqualTo(RelaySelector.RTT_BAND_MIN_MICROS);
+    assertThat(RelaySelector.rttBand(50_000)).isEqualTo(10_000);
+  }
+
+  @Test
+  void aClearlyLowerRttWinsDespiteTheLoad() {
+    List<RelaySelector.Load> loads = List.of(new RelaySelector.Load(NEAR, 90, 100),
+        new RelaySelector.Load(FAR, 0, 100));
+    // 20 vs 30 ms (band 4 ms), 1 vs 3.5 ms (band 2 ms): NEAR although nearly full and FAR idle.
+    assertThat(RelaySelector.choose(loads, peer("a", new RelayRtt(NEAR, 20_000), new RelayRtt(FAR, 30_000)),
+        peer("b", new RelayRtt(NEAR, 5_000), new RelayRtt(FAR, 5_000)), Set.of())).contains(NEAR);
+    assertThat(RelaySelector.choose(loads, peer("a", new RelayRtt(NEAR, 1_000), new RelayRtt(FAR, 3_500)),
+        peer("b", new RelayRtt(NEAR, 1_000), new RelayRtt(FAR, 1_000)), Set.of())).contains(NEAR);
+
+    // Three relays: NEAR (10 ms) and FAR (11 ms) are in the band, THIRD (30 ms) is not; the band's less loaded wins
+    // although THIRD is idle.
+    List<RelaySelector.Load> three = List.of(new RelaySelector.Load(NEAR, 50, 100),
+        new RelaySelector.Load(FAR, 30, 100), new RelaySelector.Load(THIRD, 0, 100));
+    Registration a = peer("a", new RelayRtt(NEAR, 10_000), new RelayRtt(FAR, 11_000), new RelayRtt(THIRD, 30_000));
+    Registration b = peer("b", new RelayRtt(NEAR, 1_000), new RelayRtt(FAR, 1_000), new RelayRtt(THIRD, 1_000));
+    assertThat(RelaySelector.choose(three, a, b, Set.of())).contains(FAR);
+    // Without FAR, NEAR is the band (30 ms is outside 10 + 2 ms).
+    assertThat(RelaySelector.choose(three, a, b, Set.of(FAR))).contains(NEAR);
+  }
+
+  @Test
   void relayRttsSurviveTheSharedRecord() {
     Registration r = peer("a", new RelayRtt(NEAR, 1_234), new RelayRtt(FAR, 56_789));
     JsonObject json = RecordCodec.encode(r);
@@ -119,6 +164,61 @@ class RelayChoiceTest {
     }
   }
 
+  /** Relays by load from a list the test changes, as a cluster's selector sees relays join and leave. */
+  static final class Changing implements RelaySelector {
+    final List<Load> loads = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
+      return RelaySelector.choose(loads, initiator, responder, Set.of()).map(a -> new Relay(a, "secret"));
+    }
+
+    @Override
+    public List<InetSocketAddress> candidates(String appId) {
+      return RelaySelector.leastLoaded(loads);
+    }
+  }
+
+  @Test
+  void keepaliveSuccessListsTheRelaysWhenTheyAreNotTheOnesReported(Vertx vertx) throws Exception {
+    Changing relays = new Changing();
+    relays.loads.addAll(List.of(new RelaySelector.Load(NEAR, 80, 100), new RelaySelector.Load(FAR, 10, 100)));
+    IntroducerVerticle introducer = new IntroducerVerticle(relays);
+    vertx.deployVerticle(introducer, new DeploymentOptions().setConfig(Fixtures.config()))
+        .await(10, TimeUnit.SECONDS);
+    try (TestPeer alice = Fixtures.peer(introducer, "alice")) {
+      assertThat(listed(alice.register())).containsExactly(FAR, NEAR);
+
+      // Nothing reported yet: listed again, signed like any success.
+      StunMessage first = keepalive(alice);
+      assertThat(listed(first)).containsExactly(FAR, NEAR);
+      assertThat(first.verifyIntegritySha256(alice.key)).isTrue();
+      // RTTs to both (in any order): nothing listed, neither when a KEEPALIVE without RELAY-RTT keeps them.
+      assertThat(listed(keepalive(alice, new RelayRtt(NEAR, 4_000), new RelayRtt(FAR, 5_000)))).isEmpty();
+      assertThat(listed(keepalive(alice))).isEmpty();
+
+      // A relay joins: the next keepalive success lists the relays as REGISTER success would, the newcomer included.
+      relays.loads.add(new RelaySelector.Load(THIRD, 0, 100));
+      assertThat(listed(keepalive(alice))).containsExactly(THIRD, FAR, NEAR);
+      assertThat(listed(keepalive(alice, new RelayRtt(THIRD, 1_000), new RelayRtt(NEAR, 4_000),
+          new RelayRtt(FAR, 5_000)))).isEmpty();
+
+      // A relay leaves (or fills up): listed without it, so that the peer stops reporting it.
+      relays.loads.removeIf(l -> l.address().equals(NEAR));
+      assertThat(listed(keepalive(alice))).containsExactly(THIRD, FAR);
+      assertThat(listed(keepalive(alice, new RelayRtt(FAR, 5_000), new RelayRtt(THIRD, 1_000)))).isEmpty();
+
+      // One relay left: no choice, nothing listed (as in REGISTER success).
+      relays.loads.removeIf(l -> l.address().equals(FAR));
+      assertThat(listed(keepalive(alice))).isEmpty();
+    }
+  }
+
+  private static List<InetSocketAddress> listed(StunMessage success) {
+    return success.getAll(StunAttributes.RELAY_ADDRESS).stream()
+        .map(v -> StunAddress.decodeXor(v, 0, v.length, success.bytes(), 8)).toList();
+  }
+
   @Test
   void registerListsRelaysAndKeepaliveRttsLandInTheRegistration(Vertx vertx) throws Exception {
     IntroducerVerticle introducer = new IntroducerVerticle(new ByLoadAndRtt());
@@ -136,7 +236,8 @@ class RelayChoiceTest {
       // Before any RTT: the least loaded.
       assertThat(alice.connect("bob").getXorAddress(StunAttributes.RELAY_ADDRESS)).isEqualTo(FAR);
 
-      keepalive(alice, new RelayRtt(NEAR, 4_000), new RelayRtt(FAR, 30_000));
+      // Reporting RTTs to exactly the listed relays: the keepalive success lists none.
+      assertThat(listed(keepalive(alice, new RelayRtt(NEAR, 4_000), new RelayRtt(FAR, 30_000)))).isEmpty();
       keepalive(bob, new RelayRtt(NEAR, 6_000), new RelayRtt(FAR, 7_000));
       eventually("RTTs stored", Duration.ofSeconds(5), () ->
           introducer.registry().get(Fixtures.APP, "bob").orElseThrow().relayRtts().size() == 2);
@@ -175,12 +276,13 @@ class RelayChoiceTest {
     }
   }
 
-  private static void keepalive(TestPeer peer, RelayRtt... rtts) {
+  private static StunMessage keepalive(TestPeer peer, RelayRtt... rtts) {
     StunMessage.Builder b = peer.request(StunMethods.KEEPALIVE);
     for (RelayRtt r : rtts) {
       b.add(StunAttributes.RELAY_RTT, r.encode(b.transactionId()));
     }
     StunMessage answer = peer.call(b);
     assertThat(answer.messageClass()).as("%s", answer).isEqualTo(StunClass.SUCCESS_RESPONSE);
+    return answer;
   }
 }

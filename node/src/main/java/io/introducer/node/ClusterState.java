@@ -49,6 +49,12 @@ final class ClusterState implements MembershipListener {
   static final Duration RELAY_REPORT_INTERVAL = Duration.ofSeconds(2);
   /** A relay not heard from for this long is not chosen. */
   static final Duration RELAY_STALE_AFTER = Duration.ofSeconds(10);
+  /**
+   * How long the list of relays for peers to measure is reused: every KEEPALIVE asks for it (to tell whether the peer
+   * should measure again, RelaySelector.relist), decoding every relay's record each time would cost more than the
+   * keepalive itself, and relays report only every {@link #RELAY_REPORT_INTERVAL} anyway.
+   */
+  static final Duration CANDIDATES_REUSED_FOR = Duration.ofMillis(500);
   private static final Logger log = LoggerFactory.getLogger(ClusterState.class);
 
   private final HazelcastInstance hz;
@@ -135,10 +141,15 @@ final class ClusterState implements MembershipListener {
    * Picks, among the relays that are not full and reported recently, the one closest to both peers by the RTTs they
    * reported (the worse of the two), else the least loaded ({@link RelaySelector#choose}); the REST secret is
    * cluster-wide. A replacement for a lost relay (RELAY-REQUEST) is picked the same way among the relays the peer did
-   * not name. Peers are given the least loaded ones to measure ({@link RelaySelector#candidates}).
+   * not name. Peers are given the least loaded ones to measure ({@link RelaySelector#candidates}, recomputed at most
+   * every {@link #CANDIDATES_REUSED_FOR}).
    */
   RelaySelector relaySelector(String restSecret) {
+    record Listed(List<InetSocketAddress> relays, long atMillis) {}
     return new RelaySelector() {
+      /** The last {@link #candidates} and when they were computed (any event loop; a race only recomputes). */
+      private volatile Listed listed;
+
       @Override
       public Optional<Relay> select(String appId, Registration initiator, Registration responder) {
         return replacement(appId, initiator, responder, Set.of());
@@ -152,7 +163,13 @@ final class ClusterState implements MembershipListener {
 
       @Override
       public List<InetSocketAddress> candidates(String appId) {
-        return RelaySelector.leastLoaded(relayLoads());
+        long now = clock.millis();
+        Listed l = listed;
+        if (l == null || now - l.atMillis() >= CANDIDATES_REUSED_FOR.toMillis() || now < l.atMillis()) {
+          l = new Listed(RelaySelector.leastLoaded(relayLoads()), now);
+          listed = l;
+        }
+        return l.relays();
       }
     };
   }

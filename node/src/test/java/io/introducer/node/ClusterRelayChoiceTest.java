@@ -82,4 +82,27 @@ class ClusterRelayChoiceTest {
     assertThat(selector.candidates("game")).containsExactly(FAR, NEAR);
     assertThat(state.leastLoaded()).contains(FAR);
   }
+
+  @Test
+  void nearEqualRttsGoToTheLessLoadedAndClearlyLowerOnesWinDespiteLoad() {
+    RelaySelector selector = state.relaySelector("secret");
+    // Worst RTTs 3.5 ms (NEAR, 80 % loaded) and 4 ms (FAR, 10 %): within the 2 ms band, so the load decides.
+    Registration a = peer("a", new RelayRtt(NEAR, 3_000), new RelayRtt(FAR, 4_000));
+    Registration b = peer("b", new RelayRtt(NEAR, 3_500), new RelayRtt(FAR, 3_000));
+    assertThat(selector.select("game", a, b).orElseThrow().address()).isEqualTo(FAR);
+    // 3.5 ms against 9 ms: NEAR, loaded as it is.
+    Registration c = peer("c", new RelayRtt(NEAR, 3_500), new RelayRtt(FAR, 9_000));
+    assertThat(selector.select("game", a, c).orElseThrow().address()).isEqualTo(NEAR);
+  }
+
+  @Test
+  void keepalivesListTheRelaysOnlyWhenTheyAreNotTheOnesReported() {
+    RelaySelector selector = state.relaySelector("secret");
+    assertThat(selector.relist("game", List.of(NEAR, FAR))).isEmpty();
+    assertThat(selector.relist("game", List.of(FAR, NEAR))).isEmpty();
+    // One not measured yet (joined later), or one that is gone or full: the relays to measure, least loaded first.
+    assertThat(selector.relist("game", List.of(NEAR))).containsExactly(FAR, NEAR);
+    assertThat(selector.relist("game", List.of(NEAR, FAR, FULL))).containsExactly(FAR, NEAR);
+    assertThat(selector.relist("game", List.of())).containsExactly(FAR, NEAR);
+  }
 }
