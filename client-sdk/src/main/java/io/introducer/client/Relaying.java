@@ -633,8 +633,8 @@ final class Relaying {
    * then move every open session whose channel the allocation carries to a new allocation, the way a failover does
    * ({@link #reallocate}: allocate, permit, UPDATE until the peer answers through it). On another relay that is
    * make-before-break: the old allocation keeps carrying the channel until the peer moved, and goes
-   * {@link #RENEWAL_RELEASE_GRACE_MILLIS} later. On the same relay the old allocation must go first (the relay knows
-   * one allocation per client address), so the game sees a short gap.
+   * {@link #RENEWAL_RELEASE_GRACE_MILLIS} later. On the same relay the allocation takes the fresh credentials in place
+   * ({@link #rollOver}).
    */
   private void renew(TurnClient tc) {
     renewals.remove(tc);
@@ -676,32 +676,75 @@ final class Relaying {
           moving.add(st);
         }
       }
-      boolean sameRelay = c.server().equals(server);
-      List<Failover> started = new ArrayList<>();
-      for (State st : moving) {
-        started.add(beginRenewal(st, c, sameRelay ? null : tc));
-      }
-      if (!sameRelay) {
-        for (int i = 0; i < moving.size(); i++) {
-          reallocate(moving.get(i), started.get(i));
-        }
+      if (c.server().equals(server)) {
+        rollOver(tc, c, moving);
         return;
       }
-      // One client address, one allocation per relay: the old one goes first, then the sessions allocate anew.
-      for (State st : states.values()) {
-        if (st.acquired && !st.released && st.credentials != null && st.credentials.server().equals(server)
-            && !moving.contains(st)) {
-          st.acquired = false; // (a session not carried by it: connecting, or leaving for a direct path)
-        }
+      List<Failover> started = new ArrayList<>();
+      for (State st : moving) {
+        started.add(beginRenewal(st, c, tc));
       }
-      rt.relays.retire(server).whenComplete((v, e) -> rt.execute(() -> {
-        for (int i = 0; i < moving.size(); i++) {
-          if (recovering(moving.get(i), started.get(i))) {
-            reallocate(moving.get(i), started.get(i));
+      for (int i = 0; i < moving.size(); i++) {
+        reallocate(moving.get(i), started.get(i));
+      }
+    });
+  }
+
+  /**
+   * Renewal on the same relay: the allocation moves to the fresh credentials in place ({@link TurnClient#rollOver}),
+   * so nothing moves and nothing is lost. A relay that refuses (441: it keeps RFC 8656's one USERNAME per allocation)
+   * gets the older way, {@link #reallocateOnSameRelay}.
+   */
+  private void rollOver(TurnClient tc, RelayCredentials c, List<State> moving) {
+    InetSocketAddress server = tc.server();
+    tc.rollOver(c.username(), c.password()).whenComplete((v, err) -> rt.execute(() -> {
+      if (rt.relays.allocation(server) != tc || !tc.isActive()) {
+        return; // lost meanwhile: its sessions fail over
+      }
+      if (err == null) {
+        for (State st : states.values()) {
+          if (st.acquired && !st.released && st.credentials != null && st.credentials.server().equals(server)) {
+            st.credentials = c;
           }
         }
-      }));
-    });
+        scheduleRenewal(tc);
+        return;
+      }
+      log.info("{}: relay {} did not take the fresh credentials in place ({}); re-allocating", rt.wire.peerId(), server,
+          err.getMessage());
+      List<State> still = new ArrayList<>();
+      for (State st : moving) {
+        if (carries(st, server)) {
+          still.add(st);
+        }
+      }
+      reallocateOnSameRelay(tc, c, still);
+    }));
+  }
+
+  /**
+   * Renewal on a relay that keeps one USERNAME per allocation: one client address has one allocation there, so the
+   * old one goes first, then the sessions allocate anew under the fresh credentials; the game sees a short gap.
+   */
+  private void reallocateOnSameRelay(TurnClient tc, RelayCredentials c, List<State> moving) {
+    InetSocketAddress server = tc.server();
+    List<Failover> started = new ArrayList<>();
+    for (State st : moving) {
+      started.add(beginRenewal(st, c, null));
+    }
+    for (State st : states.values()) {
+      if (st.acquired && !st.released && st.credentials != null && st.credentials.server().equals(server)
+          && !moving.contains(st)) {
+        st.acquired = false; // (a session not carried by it: connecting, or leaving for a direct path)
+      }
+    }
+    rt.relays.retire(server).whenComplete((v, e) -> rt.execute(() -> {
+      for (int i = 0; i < moving.size(); i++) {
+        if (recovering(moving.get(i), started.get(i))) {
+          reallocate(moving.get(i), started.get(i));
+        }
+      }
+    }));
   }
 
   /** Starts moving {@code st} to credentials {@code c} as a renewal; {@code previous}: the allocation kept meanwhile. */

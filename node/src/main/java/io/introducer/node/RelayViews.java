@@ -56,6 +56,8 @@ final class RelayViews {
           "direction", "to-client");
       counter(registry, counters, "relay.auth.failures", "requests refused for bad credentials",
           RelayCounters::authFailures);
+      counter(registry, counters, "relay.credential.rollovers",
+          "allocations moved to fresh TURN REST credentials of the same user", RelayCounters::credentialRollovers);
     };
   }
 

@@ -24,7 +24,11 @@ final class Allocation {
 
   /** The client's address: the key of the data path's lookup and the destination of what it relays back. */
   final InetSocketAddress client;
-  final String username;
+  /** The USERNAME of the Allocate, or of the credentials it rolled over to since (same user, later expiry). */
+  String username;
+  /** Whose quota it takes ({@link Authenticator.Identity#account}); {@code rest}: made with TURN REST credentials. */
+  final String account;
+  final boolean rest;
   final TransactionId allocateTxid;
   final long createdAt;
   State state = State.PENDING;
@@ -48,10 +52,12 @@ final class Allocation {
   long bytesToClient;
   long packetsToClient;
 
-  Allocation(InetSocketAddress client, String username, TransactionId allocateTxid, long createdAt,
-      TokenBucket toPeerBucket, TokenBucket toClientBucket) {
+  Allocation(InetSocketAddress client, String username, String account, boolean rest, TransactionId allocateTxid,
+      long createdAt, TokenBucket toPeerBucket, TokenBucket toClientBucket) {
     this.client = client;
     this.username = username;
+    this.account = account;
+    this.rest = rest;
     this.allocateTxid = allocateTxid;
     this.createdAt = createdAt;
     this.toPeerBucket = toPeerBucket;

@@ -69,18 +69,18 @@ final class AllocationManager {
     return publicAddress instanceof Inet6Address;
   }
 
-  /** Takes quota and capacity for one allocation of {@code username}; on OK, {@link #create} must follow. */
-  Quotas.Admission admit(String username) {
-    return quotas.acquire(username);
+  /** Takes quota and capacity for one allocation of {@code account}; on OK, {@link #create} must follow. */
+  Quotas.Admission admit(String account) {
+    return quotas.acquire(account);
   }
 
   /** Registers a PENDING allocation (admitted, so counted against quota and capacity) while its socket is bound. */
-  Allocation create(InetSocketAddress client, String username, TransactionId txid, long now) {
+  Allocation create(InetSocketAddress client, Authenticator.Identity id, TransactionId txid, long now) {
     long rate = config.bandwidthBytesPerSecond();
     long nanos = System.nanoTime();
     // Burst of one second's worth, and never less than one maximal datagram so any packet can pass.
     double burst = Math.max(rate, 65_535);
-    Allocation a = new Allocation(client, username, txid, now,
+    Allocation a = new Allocation(client, id.username(), id.account(), id.rest(), txid, now,
         rate == 0 ? null : new TokenBucket(rate, burst, nanos),
         rate == 0 ? null : new TokenBucket(rate, burst, nanos));
     byClient.put(client, a);
@@ -167,7 +167,7 @@ final class AllocationManager {
     if (byClient.get(a.client) == a) {
       byClient.remove(a.client);
     }
-    quotas.release(a.username);
+    quotas.release(a.account);
     counters.allocationsActive.decrement();
     if (wasActive) {
       a.relay.channel.close();
@@ -223,7 +223,7 @@ final class AllocationManager {
         counters.allocationsDeleted.increment();
       }
       a.state = Allocation.State.CLOSED;
-      quotas.release(a.username);
+      quotas.release(a.account);
       counters.allocationsActive.decrement();
     }
     byClient.clear();

@@ -20,7 +20,20 @@ import java.util.Map;
  */
 final class Authenticator {
   /** What a request proved: who sent it, the key, and which integrity attributes the answer must carry. */
-  record Identity(String username, byte[] key, boolean sha1, boolean sha256) {}
+  /**
+   * Who sent an authenticated request. {@code rest}: the username is a TURN REST one, checked against the shared
+   * secret (not a static user of the config).
+   */
+  record Identity(String username, byte[] key, boolean sha1, boolean sha256, boolean rest) {
+    /**
+     * Whose quota an allocation takes: the user part of a REST username (fresh credentials of a user, however many,
+     * share one quota), else the whole username (a static user, or a REST username that is a bare expiry).
+     */
+    String account() {
+      String user = rest ? TurnRestCredentials.userOf(username) : "";
+      return user.isEmpty() ? username : user;
+    }
+  }
 
   /** An error the request earned before authenticating: code, reason, and whether to count it as an auth failure. */
   record Refusal(int code, String reason, boolean failure) {}
@@ -53,7 +66,8 @@ final class Authenticator {
       return refuse(ErrorCode.BAD_REQUEST, "Bad Request: USERNAME, REALM and NONCE are required", false);
     }
     byte[] key = staticKeys.get(username);
-    if (key == null) {
+    boolean rest = key == null;
+    if (rest) {
       long expiry = config.restSecret() == null ? -1 : TurnRestCredentials.expiryOf(username);
       if (expiry < 0) {
         return refuse(ErrorCode.UNAUTHORIZED, "Unauthorized: unknown user", true);
@@ -72,7 +86,7 @@ final class Authenticator {
     if (nonces.check(nonce, clientIp) != Nonces.Check.VALID) {
       return refuse(ErrorCode.STALE_NONCE, "Stale Nonce", false);
     }
-    return new Outcome(new Identity(username, key, sha1 && !sha256, sha256), null);
+    return new Outcome(new Identity(username, key, sha1 && !sha256, sha256, rest), null);
   }
 
   /** A fresh nonce for the REALM/NONCE pair that 401 and 438 answers carry. */

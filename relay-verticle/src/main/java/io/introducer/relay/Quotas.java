@@ -4,7 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Allocation quotas shared by the relay's event loops: per user and in total. Taken when an Allocate is
+ * Allocation quotas shared by the relay's event loops: per account (a user: {@link Authenticator.Identity#account}) and in total. Taken when an Allocate is
  * admitted, given back when the allocation goes. Thread-safe (allocations are rare, a lock is cheap).
  */
 final class Quotas {

@@ -31,6 +31,9 @@ import java.util.Map;
  * @param sweepIntervalMillis how often lifetimes, permissions, channels and caches are expired
  * @param legacyChannelRange also accept RFC 5766 channel numbers 0x5000-0x7FFF (coturn's clients pick
  *     from 0x4000-0x7FFF); RFC 8656 reserves them for RFC 7983 demultiplexing, so off by default
+ * @param credentialRollover let an allocation made with TURN REST credentials move to fresh ones of the same user
+ *     (later expiry) on its own 5-tuple, where RFC 8656 answers 441 to any other USERNAME: a long session on one
+ *     relay then keeps its allocation past the credentials' expiry
  * @param threads event loops the relay runs on, each with its own listening socket on the same port
  *     (SO_REUSEPORT) and its own allocations; at most the number of Vert.x event loops
  */
@@ -57,6 +60,7 @@ public record RelayConfig(
     String software,
     int sweepIntervalMillis,
     boolean legacyChannelRange,
+    boolean credentialRollover,
     int threads) {
 
   public static final String DEFAULT_HOST = "0.0.0.0";
@@ -144,6 +148,7 @@ public record RelayConfig(
         string(j, "software", "Introducer relay"),
         integer(j, "sweepIntervalMillis", 1000),
         bool(j, "legacyChannelRange", false),
+        bool(j, "credentialRollover", true),
         integer(j, "threads", 1));
   }
 
@@ -176,7 +181,7 @@ public record RelayConfig(
         + ", bandwidthBytesPerSecond=" + bandwidthBytesPerSecond + ", allowPeers=" + allowPeers
         + ", unauthRatePerSecond=" + unauthRatePerSecond + ", software=" + software
         + ", sweepIntervalMillis=" + sweepIntervalMillis + ", legacyChannelRange=" + legacyChannelRange
-        + ", threads=" + threads + "]";
+        + ", credentialRollover=" + credentialRollover + ", threads=" + threads + "]";
   }
 
   private static String defaultPublicHost(String relayHost) {

@@ -19,6 +19,7 @@ public final class RelayCounters {
   final LongAdder packetsToClient = new LongAdder();
   final LongAdder authFailures = new LongAdder();
   final LongAdder retransmissionsAnswered = new LongAdder();
+  final LongAdder credentialRollovers = new LongAdder();
   private final Map<String, LongAdder> drops = new ConcurrentHashMap<>();
   private final Map<Integer, LongAdder> errors = new ConcurrentHashMap<>();
 
@@ -78,6 +79,11 @@ public final class RelayCounters {
   /** Requests refused for authentication: no or bad credentials, wrong password, expired REST username. */
   public long authFailures() {
     return authFailures.sum();
+  }
+
+  /** Allocations moved to fresh TURN REST credentials of the same user ({@link TurnRestCredentials#isRollover}). */
+  public long credentialRollovers() {
+    return credentialRollovers.sum();
   }
 
   /** Retransmitted requests answered from the transaction cache. */

@@ -172,7 +172,7 @@ final class RequestHandler {
       error(req, from, id, ErrorCode.BAD_REQUEST, "Bad Request: malformed LIFETIME");
       return;
     }
-    switch (allocations.admit(id.username())) { // on OK the quota is taken: create() follows at once
+    switch (allocations.admit(id.account())) { // on OK the quota is taken: create() follows at once
       case QUOTA -> {
         error(req, from, id, ErrorCode.ALLOCATION_QUOTA_REACHED, "Allocation Quota Reached");
         return;
@@ -183,7 +183,7 @@ final class RequestHandler {
       }
       default -> { }
     }
-    Allocation a = allocations.create(from, id.username(), txid, now);
+    Allocation a = allocations.create(from, id, txid, now);
     allocations.bind(a, evenPort != null).onComplete(ar -> {
       if (ar.failed()) {
         allocations.delete(a, false);
@@ -333,8 +333,15 @@ final class RequestHandler {
       return null;
     }
     if (!a.username.equals(id.username())) {
-      error(req, from, id, ErrorCode.WRONG_CREDENTIALS, "Wrong Credentials");
-      return null;
+      if (!(config.credentialRollover() && a.rest && id.rest() && a.account.equals(id.account())
+          && TurnRestCredentials.isRollover(a.username, id.username()))) {
+        error(req, from, id, ErrorCode.WRONG_CREDENTIALS, "Wrong Credentials");
+        return null;
+      }
+      // Fresh REST credentials of the same user: the allocation goes on under them (Allocation.username).
+      log.debug("allocation {} of {} now under {}", a.relayedAddress, a.username, id.username());
+      a.username = id.username();
+      counters.credentialRollovers.increment();
     }
     return a;
   }

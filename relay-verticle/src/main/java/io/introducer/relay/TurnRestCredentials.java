@@ -46,6 +46,28 @@ public final class TurnRestCredentials {
     return Base64.getEncoder().encodeToString(mac);
   }
 
+  /**
+   * Whether {@code next} may take over an allocation made as {@code current} (credential rollover, PROTOCOL.md section
+   * 8): both are REST usernames of the same user, and {@code next} expires later. RFC 8656 keeps one USERNAME per
+   * allocation (441 otherwise), so a long session on a single relay would have to drop its allocation when the
+   * credentials it was made with run out; the user part is what the credentials vouch for, and the request must come
+   * from the allocation's own 5-tuple and pass the integrity check under {@code next} anyway.
+   */
+  public static boolean isRollover(String current, String next) {
+    long from = expiryOf(current);
+    long to = expiryOf(next);
+    return from >= 0 && to > from && userOf(current).equals(userOf(next));
+  }
+
+  /** The user part of a REST username ({@code ""} for a bare expiry), or the whole name when it is not one. */
+  public static String userOf(String username) {
+    if (expiryOf(username) < 0) {
+      return username;
+    }
+    int colon = username.indexOf(':');
+    return colon < 0 ? "" : username.substring(colon + 1);
+  }
+
   /** The expiry (unix seconds) a REST username starts with, or -1 when it is not in that form. */
   public static long expiryOf(String username) {
     int colon = username.indexOf(':');

@@ -147,6 +147,24 @@ class AllocationTest {
   }
 
   @Test
+  void restCredentialsOfOneUserShareTheQuotaWhateverTheirExpiry() throws Exception {
+    MutableClock clock = new MutableClock();
+    relay = RelayFixture.start(vertx, RelayFixture.baseConfig().put("maxAllocationsPerUser", 2), clock);
+    for (int minutes : new int[] {10, 11}) {
+      TurnRestCredentials.Credentials c =
+          TurnRestCredentials.mint(RelayFixture.REST_SECRET, "peer-7", Duration.ofMinutes(minutes), clock);
+      client().allocated(c.username(), c.password());
+    }
+    TurnRestCredentials.Credentials third =
+        TurnRestCredentials.mint(RelayFixture.REST_SECRET, "peer-7", Duration.ofMinutes(12), clock);
+    assertThat(client().allocate(third.username(), third.password()).errorCode().code()).isEqualTo(486);
+    TurnRestCredentials.Credentials other =
+        TurnRestCredentials.mint(RelayFixture.REST_SECRET, "peer-8", Duration.ofMinutes(12), clock);
+    client().allocated(other.username(), other.password());
+    assertThat(relay.allocations()).hasSize(3);
+  }
+
+  @Test
   void totalCapacityExhaustedIs508() throws Exception {
     relay = RelayFixture.start(vertx, RelayFixture.baseConfig().put("maxAllocations", 1));
     client().allocated(ALICE, ALICE_PASSWORD);

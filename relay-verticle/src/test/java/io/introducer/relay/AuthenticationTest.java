@@ -219,6 +219,76 @@ class AuthenticationTest {
   }
 
   @Test
+  void freshRestCredentialsOfTheSameUserTakeOverTheAllocation() throws Exception {
+    MutableClock clock = new MutableClock();
+    relay = RelayFixture.start(vertx, RelayFixture.baseConfig().put("nonceLifetimeSeconds", 3600), clock);
+    TurnRestCredentials.Credentials first = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(10), clock);
+    TurnRestCredentials.Credentials fresh = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(20), clock);
+    try (TurnClient c = relay.client().allocated(first.username(), first.password())) {
+      c.credentials(fresh.username(), fresh.password(), REALM);
+
+      StunMessage r = c.refresh(600);
+      assertThat(r.messageClass()).isEqualTo(StunClass.SUCCESS_RESPONSE);
+      assertThat(r.verifyIntegrity(c.key)).as("signed under the fresh credentials").isTrue();
+      assertThat(relay.allocations()).singleElement()
+          .satisfies(a -> assertThat(a.username()).isEqualTo(fresh.username()));
+      assertThat(relay.counters().credentialRollovers()).isEqualTo(1);
+
+      // The allocation is under the fresh credentials now: the old ones no longer speak for it.
+      c.credentials(first.username(), first.password(), REALM);
+      assertThat(c.refresh(600).errorCode().code()).isEqualTo(441);
+      // And the old ones running out does not matter to it.
+      c.credentials(fresh.username(), fresh.password(), REALM);
+      clock.advance(Duration.ofMinutes(6));
+      assertThat(c.refresh(600).messageClass()).isEqualTo(StunClass.SUCCESS_RESPONSE);
+      clock.advance(Duration.ofMinutes(6));
+      assertThat(c.refresh(600).messageClass()).as("after the first credentials expired")
+          .isEqualTo(StunClass.SUCCESS_RESPONSE);
+      assertThat(relay.counters().credentialRollovers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void withRolloverOffFreshCredentialsGet441AsRfc8656Says() throws Exception {
+    MutableClock clock = new MutableClock();
+    relay = RelayFixture.start(vertx, RelayFixture.baseConfig().put("credentialRollover", false), clock);
+    TurnRestCredentials.Credentials first = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(10), clock);
+    TurnRestCredentials.Credentials fresh = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(20), clock);
+    try (TurnClient c = relay.client().allocated(first.username(), first.password())) {
+      c.credentials(fresh.username(), fresh.password(), REALM);
+      assertThat(c.refresh(600).errorCode().code()).isEqualTo(441);
+      assertThat(relay.allocations()).singleElement()
+          .satisfies(a -> assertThat(a.username()).isEqualTo(first.username()));
+      assertThat(relay.counters().credentialRollovers()).isZero();
+    }
+  }
+
+  @Test
+  void restCredentialsOfAnotherUserOrAnEarlierExpiryOrAStaticUserAreRefused441() throws Exception {
+    MutableClock clock = new MutableClock();
+    relay = RelayFixture.start(vertx, RelayFixture.baseConfig(), clock);
+    TurnRestCredentials.Credentials mine = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(10), clock);
+    TurnRestCredentials.Credentials other = TurnRestCredentials.mint(REST_SECRET, "peer-8", Duration.ofMinutes(20), clock);
+    TurnRestCredentials.Credentials earlier = TurnRestCredentials.mint(REST_SECRET, "peer-7", Duration.ofMinutes(5), clock);
+    try (TurnClient c = relay.client().allocated(mine.username(), mine.password())) {
+      for (TurnRestCredentials.Credentials refused : List.of(other, earlier)) {
+        c.credentials(refused.username(), refused.password(), REALM);
+        assertThat(c.refresh(600).errorCode().code()).as(refused.username()).isEqualTo(441);
+      }
+      c.credentials(ALICE, ALICE_PASSWORD, REALM);
+      assertThat(c.refresh(600).errorCode().code()).isEqualTo(441);
+    }
+    // A static user's allocation is never taken over by REST credentials, whatever its name.
+    try (TurnClient c = relay.client().allocated(ALICE, ALICE_PASSWORD)) {
+      c.credentials(mine.username(), mine.password(), REALM);
+      assertThat(c.refresh(600).errorCode().code()).isEqualTo(441);
+    }
+    assertThat(relay.allocations()).extracting(AllocationInfo::username)
+        .containsExactlyInAnyOrder(mine.username(), ALICE);
+    assertThat(relay.counters().credentialRollovers()).isZero();
+  }
+
+  @Test
   void unauthenticatedRequestsBeyondTheRateAreDroppedAndCounted() throws Exception {
     relay = RelayFixture.start(vertx, RelayFixture.baseConfig().put("unauthRatePerSecond", 5));
     try (TurnClient c = relay.client()) {

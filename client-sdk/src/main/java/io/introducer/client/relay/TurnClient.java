@@ -105,8 +105,8 @@ public final class TurnClient {
 
   private final Io io;
   private final InetSocketAddress server;
-  private final String username;
-  private final String password;
+  private String username;
+  private String password;
   private final Settings settings;
   private final Map<TransactionId, Pending> pending = new HashMap<>();
   private final Set<InetAddress> permissions = new LinkedHashSet<>();
@@ -125,6 +125,8 @@ public final class TurnClient {
   private String realm;
   private String nonce;
   private byte[] key;
+  /** The key of credentials a {@link #rollOver} is trying, whose answers are signed with it; null otherwise. */
+  private byte[] nextKey;
   private long lifetimeSeconds;
   private long expiresAtNanos;
   private int nextChannel = ChannelData.MIN_CHANNEL;
@@ -539,6 +541,40 @@ public final class TurnClient {
     peersByChannel.clear();
   }
 
+  /**
+   * Moves the active allocation to fresh TURN REST credentials of the same user (username {@code expiry:user}, later
+   * expiry) with a Refresh signed with them, so that it outlives the credentials it was made with (PROTOCOL.md
+   * section 8, rollover). A relay of this project accepts that; one that keeps RFC 8656's one USERNAME per allocation
+   * answers 441, the future fails with a {@link TurnException}, and the allocation goes on under the old credentials.
+   * Control thread only.
+   */
+  public CompletableFuture<Void> rollOver(String newUsername, String newPassword) {
+    if (state != State.ACTIVE) {
+      return CompletableFuture.failedFuture(new TurnException("allocation not active"));
+    }
+    return sendAs(newUsername, newPassword, StunMethods.REFRESH,
+        b -> b.addU32(StunAttributes.LIFETIME, lifetimeSeconds), STALE_NONCE_RETRIES)
+        .handle((m, err) -> {
+          nextKey = null;
+          if (err != null || m.messageClass() != StunClass.SUCCESS_RESPONSE) {
+            throw new java.util.concurrent.CompletionException(refusal("Refresh with new credentials", m, err));
+          }
+          if (state != State.ACTIVE) {
+            throw new java.util.concurrent.CompletionException(new TurnException("allocation closed"));
+          }
+          username = newUsername;
+          password = newPassword;
+          key = LongTermCredentials.md5Key(username, realm, password);
+          acceptLifetime(m);
+          if (refreshTimer != null) {
+            refreshTimer.cancel(false);
+          }
+          scheduleRefresh();
+          log.info("allocation {} on relay {} now under {}", relayed, server, username);
+          return null;
+        });
+  }
+
   private CompletableFuture<Void> deleteAllocation() {
     return sendAuthenticated(StunMethods.REFRESH, b -> b.addU32(StunAttributes.LIFETIME, 0), STALE_NONCE_RETRIES)
         .handle((m, err) -> {
@@ -562,12 +598,22 @@ public final class TurnClient {
   /** Sends with USERNAME, REALM, NONCE and MESSAGE-INTEGRITY; a 438 is retried with the relay's new nonce. */
   private CompletableFuture<StunMessage> sendAuthenticated(int method, Consumer<StunMessage.Builder> attributes,
       int retriesLeft) {
+    return sendAs(username, password, method, attributes, retriesLeft);
+  }
+
+  /** {@link #sendAuthenticated} under the credentials {@code user} / {@code pass}. */
+  private CompletableFuture<StunMessage> sendAs(String user, String pass, int method,
+      Consumer<StunMessage.Builder> attributes, int retriesLeft) {
     StunMessage.Builder b = StunMessage.builder(method, StunClass.REQUEST);
     attributes.accept(b);
-    b.addString(StunAttributes.USERNAME, username)
+    b.addString(StunAttributes.USERNAME, user)
         .addString(StunAttributes.REALM, realm)
         .addString(StunAttributes.NONCE, nonce);
-    return transact(b.integrity(key).fingerprint().encode()).thenCompose(m -> {
+    byte[] k = user.equals(username) ? key : LongTermCredentials.md5Key(user, realm, pass);
+    if (k != key) {
+      nextKey = k;
+    }
+    return transact(b.integrity(k).fingerprint().encode()).thenCompose(m -> {
       if (isError(m, ErrorCode.STALE_NONCE) && retriesLeft > 0 && m.getString(StunAttributes.NONCE) != null) {
         nonce = m.getString(StunAttributes.NONCE);
         String newRealm = m.getString(StunAttributes.REALM);
@@ -576,7 +622,7 @@ public final class TurnClient {
           key = LongTermCredentials.md5Key(username, realm, password);
         }
         log.debug("stale nonce on relay {}; retrying {} with the new one", server, StunMethods.name(method));
-        return sendAuthenticated(method, attributes, retriesLeft - 1);
+        return sendAs(user, pass, method, attributes, retriesLeft - 1);
       }
       return CompletableFuture.completedFuture(m);
     });
@@ -648,7 +694,7 @@ public final class TurnClient {
 
   private boolean acceptable(StunMessage m) {
     if (m.hasIntegrity()) {
-      return key != null && m.verifyIntegrity(key);
+      return key != null && m.verifyIntegrity(key) || nextKey != null && m.verifyIntegrity(nextKey);
     }
     if (m.messageClass() != StunClass.ERROR_RESPONSE || m.errorCode() == null) {
       return false;
