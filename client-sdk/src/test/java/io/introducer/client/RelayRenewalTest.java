@@ -96,17 +96,17 @@ class RelayRenewalTest {
     return relays.stream().mapToLong(r -> r.counters().authFailures()).sum();
   }
 
-  @Test
-  void onTheOnlyRelayTheAllocationTakesTheFreshCredentialsInPlaceAndNothingIsLost() throws Exception {
-    start(1);
-    TestRelay relay = relays.get(0);
-    Connected c = connect();
-    AllocationInfo first = relay.allocations().get(0);
+  /** What streaming both ways through {@link #RUN_MILLIS} of renewals on one relay gave. */
+  private record Streamed(int aSent, int aLost, int bSent, int bLost, List<Path> pathChanges,
+      CompletableFuture<String> baClosed) {}
+
+  /** Streams both ways while the renewals happen, checks it all arrives, prints the losses and gaps. */
+  private static Streamed streamThroughRenewals(Connected c, String label) throws Exception {
     List<Path> pathChanges = new CopyOnWriteArrayList<>();
     c.ab().onPathChange(pathChanges::add);
     c.ba().onPathChange(pathChanges::add);
     CompletableFuture<String> abClosed = Peers.closeReason(c.ab());
-
+    CompletableFuture<String> baClosed = Peers.closeReason(c.ba());
     try (Stream aToB = new Stream(c.ab(), c.ba()); Stream bToA = new Stream(c.ba(), c.ab())) {
       Thread.sleep(RUN_MILLIS);
       assertThat(abClosed).as("closed: %s", abClosed.getNow("")).isNotDone();
@@ -114,15 +114,25 @@ class RelayRenewalTest {
       int bSent = bToA.sent.get();
       assertThat(eventually(WAIT_MILLIS, () -> aToB.arrived(aSent) && bToA.arrived(bSent)))
           .as("what is sent after the renewals arrives, both ways").isTrue();
-      System.out.printf("[relay renewal, same relay, rollover] lost %d/%d (a->b) and %d/%d (b->a); longest gaps %d / %d"
-          + " ms%n", aToB.lostUpTo(aSent), aSent, bToA.lostUpTo(bSent), bSent, aToB.longestGapMillis(),
-          bToA.longestGapMillis());
-      assertThat(aToB.lostUpTo(aSent)).as("lost a->b").isZero();
-      assertThat(bToA.lostUpTo(bSent)).as("lost b->a").isZero();
+      System.out.printf("[relay renewal, %s] lost %d/%d (a->b) and %d/%d (b->a); longest gaps %d / %d ms%n", label,
+          aToB.lostUpTo(aSent), aSent, bToA.lostUpTo(bSent), bSent, aToB.longestGapMillis(), bToA.longestGapMillis());
+      return new Streamed(aSent, aToB.lostUpTo(aSent), bSent, bToA.lostUpTo(bSent), pathChanges, baClosed);
     }
+  }
+
+  @Test
+  void onTheOnlyRelayTheAllocationTakesTheFreshCredentialsInPlaceAndNothingIsLost() throws Exception {
+    start(1);
+    TestRelay relay = relays.get(0);
+    Connected c = connect();
+    AllocationInfo first = relay.allocations().get(0);
+
+    Streamed r = streamThroughRenewals(c, "same relay, rollover");
+    assertThat(r.aLost()).as("lost a->b").isZero();
+    assertThat(r.bLost()).as("lost b->a").isZero();
     assertThat(c.ab().path()).isEqualTo(Path.RELAY);
     assertThat(c.ba().path()).isEqualTo(Path.RELAY);
-    assertThat(pathChanges).as("the game saw no path change").isEmpty();
+    assertThat(r.pathChanges()).as("the game saw no path change").isEmpty();
     assertThat(fixture.introducer.verticle().counters().relayRequests()).as("renewals").isGreaterThanOrEqualTo(2);
     assertThat(relay.counters().credentialRollovers()).as("taken in place").isGreaterThanOrEqualTo(2);
     assertThat(authFailures()).as("no request under expired credentials").isZero();
@@ -140,32 +150,18 @@ class RelayRenewalTest {
     TestRelay relay = relays.get(0);
     Connected c = connect();
     String firstUser = relay.allocations().get(0).username();
-    List<Path> pathChanges = new CopyOnWriteArrayList<>();
-    c.ab().onPathChange(pathChanges::add);
-    c.ba().onPathChange(pathChanges::add);
-    CompletableFuture<String> abClosed = Peers.closeReason(c.ab());
-    CompletableFuture<String> baClosed = Peers.closeReason(c.ba());
 
-    try (Stream aToB = new Stream(c.ab(), c.ba()); Stream bToA = new Stream(c.ba(), c.ab())) {
-      Thread.sleep(RUN_MILLIS);
-      assertThat(abClosed).as("closed: %s", abClosed.getNow("")).isNotDone();
-      int aSent = aToB.sent.get();
-      int bSent = bToA.sent.get();
-      assertThat(eventually(WAIT_MILLIS, () -> aToB.arrived(aSent) && bToA.arrived(bSent)))
-          .as("what is sent after the renewals arrives, both ways").isTrue();
-      System.out.printf("[relay renewal, same relay] lost %d/%d (a->b) and %d/%d (b->a); longest gaps %d / %d ms%n",
-          aToB.lostUpTo(aSent), aSent, bToA.lostUpTo(bSent), bSent, aToB.longestGapMillis(), bToA.longestGapMillis());
-      // A relay that keeps one USERNAME per allocation, one client address: the old allocation must go before the new
-      // one; the gaps are short.
-      assertThat(aToB.lostUpTo(aSent)).isLessThan(aSent / 5);
-      assertThat(bToA.lostUpTo(bSent)).isLessThan(bSent / 5);
-    }
+    Streamed r = streamThroughRenewals(c, "same relay, strict");
+    // A relay that keeps one USERNAME per allocation, one client address: the old allocation must go before the new
+    // one; the gaps are short.
+    assertThat(r.aLost()).isLessThan(r.aSent() / 5);
+    assertThat(r.bLost()).isLessThan(r.bSent() / 5);
     assertThat(c.ab().isOpen()).isTrue();
     assertThat(c.ba().isOpen()).isTrue();
     assertThat(c.ab().path()).isEqualTo(Path.RELAY);
     assertThat(c.ba().path()).isEqualTo(Path.RELAY);
-    assertThat(pathChanges).as("the game saw no path change").isEmpty();
-    assertThat(baClosed).isNotDone();
+    assertThat(r.pathChanges()).as("the game saw no path change").isEmpty();
+    assertThat(r.baClosed()).isNotDone();
     assertThat(fixture.introducer.verticle().counters().relayRequests()).as("renewals").isGreaterThanOrEqualTo(2);
     assertThat(authFailures()).as("no request under expired credentials").isZero();
     assertThat(relay.counters().allocationsDeleted()).as("each old allocation released").isGreaterThanOrEqualTo(2);
